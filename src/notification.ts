@@ -1,0 +1,103 @@
+/**
+ * The notification contract shared by the client, the workflow, the legacy reconciler and the CLI.
+ * Only zod here: the workflow bundle imports this file, so it must stay free of Node APIs and I/O.
+ */
+import { z } from 'zod';
+
+export const CATEGORIES = ['advertising', 'order', 'delivery', 'refund'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const CHANNELS = ['kakaotalk', 'sms', 'push'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const DEFAULT_TIME_ZONE = 'Asia/Seoul';
+
+/** True for IANA zone names the runtime knows ("Asia/Seoul"), false for "KST" typos and the like. */
+export function isValidTimeZone(zone: string): boolean {
+  // Fixed-offset and abbreviations are refused on purpose: a quiet window follows the
+  // recipient's civil time, DST included, which only an IANA region name describes.
+  if (!zone.includes('/') && zone !== 'UTC') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isoInstant = z
+  .string()
+  .datetime({ offset: true, message: 'expected an ISO-8601 instant with offset, e.g. 2026-11-23T22:30:00+09:00' });
+
+export const RecipientSchema = z.object({
+  id: z.string().min(1).max(200),
+  /** IANA zone of the recipient; the quiet window is read in this zone. */
+  timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Seoul').default(DEFAULT_TIME_ZONE),
+  /** Separate consent to receive advertising at night (art. 50(3)). */
+  nightConsent: z.boolean().default(false),
+});
+
+export const NotificationSchema = z.object({
+  /** The business key; the workflow id is `notification-<notificationId>`. */
+  notificationId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9._:@-]+$/, 'only letters, digits and . _ : @ - are allowed'),
+  recipient: RecipientSchema,
+  channel: z.enum(CHANNELS),
+  category: z.enum(CATEGORIES),
+  /** What the downstream sender renders: template, variables, text. Passed through untouched. */
+  payload: z.record(z.unknown()).default({}),
+  /** Not sent before this instant (a producer's own schedule); the quiet window still applies after it. */
+  notBefore: isoInstant.optional(),
+  /** Not sent at all if it could only be released after this instant; the workflow ends `expired`. */
+  expiresAt: isoInstant.optional(),
+});
+
+/** What a producer passes in (defaults not yet applied). */
+export type NotificationInput = z.input<typeof NotificationSchema>;
+/** A validated notification, defaults applied. */
+export type Notification = z.output<typeof NotificationSchema>;
+
+export class InvalidNotificationError extends Error {
+  override readonly name = 'InvalidNotificationError';
+  constructor(
+    message: string,
+    /** Each problem with the dotted path of the field it concerns. */
+    readonly issues: { field: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+/** Validates a notification; throws InvalidNotificationError naming every bad field. */
+export function parseNotification(input: unknown): Notification {
+  const parsed = NotificationSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({
+    field: issue.path.join('.') || '(root)',
+    message: issue.message,
+  }));
+  throw new InvalidNotificationError(
+    `invalid notification: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
+    issues,
+  );
+}
+
+export function workflowIdFor(notificationId: string): string {
+  return `notification-${notificationId}`;
+}
+
+export type NotificationStatus = 'held' | 'sending' | 'delivered' | 'cancelled' | 'expired';
+
+/** What the notification workflow returns, and what a status query reports while it runs. */
+export interface NotificationResult {
+  status: NotificationStatus;
+  /** When it is (or was) due to be released, ISO-8601 UTC. */
+  releaseAt: string;
+  /** When it was actually handed to the delivery queue. */
+  releasedAt?: string;
+  /** The delivery queue's message id. */
+  messageId?: string;
+}

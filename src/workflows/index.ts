@@ -1,0 +1,2 @@
+// The workflows this worker runs; the worker bundles this file (workflowsPath).
+export * from './smoke';

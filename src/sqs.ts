@@ -1,0 +1,44 @@
+import { CreateQueueCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from './config';
+
+/** An SQS client from the configuration; credentials come from the AWS SDK's default chain. */
+export function createSqsClient(sqs: Config['sqs']): SQSClient {
+  return new SQSClient({
+    region: sqs.region,
+    endpoint: sqs.endpoint,
+    // ElasticMQ accepts any credentials; give the local stack some so the chain need not find any.
+    credentials:
+      sqs.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+  });
+}
+
+export interface QueueUrls {
+  delivery: string;
+  legacyWait: string;
+  deadLetter: string;
+}
+
+/** Resolves the configured queue names to URLs; a missing queue is an error naming it. */
+export async function resolveQueueUrls(client: SQSClient, sqs: Config['sqs']): Promise<QueueUrls> {
+  const urlOf = async (name: string) => {
+    try {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+      if (!QueueUrl) throw new Error('no URL in the answer');
+      return QueueUrl;
+    } catch (error) {
+      throw new Error(`SQS queue "${name}" cannot be found at ${sqs.endpoint ?? `AWS ${sqs.region}`}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    delivery: await urlOf(sqs.deliveryQueue),
+    legacyWait: await urlOf(sqs.legacyWaitQueue),
+    deadLetter: await urlOf(sqs.deadLetterQueue),
+  };
+}
+
+/** Creates a queue if it is missing (tests and benchmarks use throw-away queues). */
+export async function ensureQueue(client: SQSClient, name: string): Promise<string> {
+  const attributes: Record<string, string> = name.endsWith('.fifo') ? { FifoQueue: 'true' } : {};
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  return QueueUrl!;
+}

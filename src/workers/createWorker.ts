@@ -1,0 +1,37 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createActivities, type ActivityDeps } from '../activities';
+import type { Config } from '../config';
+
+export interface NotificationWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  tuning?: Partial<Config['worker']>;
+  /** Anything else to pass to Worker.create (tests set a pre-built bundle, say). */
+  overrides?: Partial<WorkerOptions>;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * One worker process on the shared task queue. Workers are stateless apart from their workflow
+ * cache, so any number of them can poll the same queue: that is how the system scales out.
+ */
+export function createNotificationWorker(options: NotificationWorkerOptions): Promise<Worker> {
+  const tuning = options.tuning ?? {};
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities(options.deps),
+    maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: tuning.maxCachedWorkflows,
+    ...options.overrides,
+  });
+}
+
+export type { SQSClient };

@@ -1,6 +1,7 @@
 import { createDeliveryActivities, type DeliveryDeps } from './delivery';
+import { createLegacyQueueActivities, type LegacyQueueDeps } from './legacyQueue';
 
-export type ActivityDeps = DeliveryDeps;
+export type ActivityDeps = DeliveryDeps & LegacyQueueDeps;
 
 /**
  * Builds every activity the worker runs from its dependencies, so that tests can pass an
@@ -9,8 +10,10 @@ export type ActivityDeps = DeliveryDeps;
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeliveryActivities(deps),
+    ...createLegacyQueueActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DeliveryRequest } from './delivery';
+export type { DrainOptions } from './legacyQueue';

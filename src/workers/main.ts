@@ -4,21 +4,19 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
-import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { temporalConnectionOptions } from '../temporalConnection';
+import { activityDepsFromConfig } from './activityDeps';
 import { createNotificationWorker } from './createWorker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const address = config.temporal.address ?? 'localhost:7233';
   const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal, address));
-  const sqs = createSqsClient(config.sqs);
-  const queues = await resolveQueueUrls(sqs, config.sqs);
   const worker = await createNotificationWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: { sqs, deliveryQueueUrl: queues.delivery },
+    deps: await activityDepsFromConfig(config),
     tuning: config.worker,
   });
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address} (namespace ${config.temporal.namespace})`);

@@ -1,2 +1,4 @@
 // The workflows this worker runs; the worker bundles this file (workflowsPath).
 export * from './smoke';
+export * from './notification';
+export * from './reconcileLegacyQueue';

@@ -1,0 +1,209 @@
+/**
+ * One notification, held through the recipient's quiet window and then handed to the delivery queue.
+ * Deterministic: the only clock is the workflow's own (Date.now() inside a workflow is replayed
+ * from history), and every side effect is the deliverNotification activity.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  InvalidNotificationError,
+  parseNotification,
+  type Notification,
+  type NotificationResult,
+  type NotificationStatus,
+} from '../notification';
+import { DEFAULT_POLICY, nextAllowedSendTime, type QuietHoursPolicy, type SendDecision } from '../policy';
+import {
+  NotificationCategoryKey,
+  NotificationChannelKey,
+  NotificationReleaseAtKey,
+  NotificationStatusKey,
+  RecipientIdKey,
+} from '../searchAttributes';
+import {
+  cancelUpdate,
+  NOT_HELD_ERROR,
+  rescheduleUpdate,
+  statusQuery,
+  updateConsentUpdate,
+  type CancelOutcome,
+} from './notificationMessages';
+
+export interface NotificationWorkflowInput {
+  /** Validated again here: a workflow can be started by anything that speaks Temporal. */
+  notification: unknown;
+  /** The quiet-hours policy in force when it was scheduled; recorded in history with the input. */
+  policy?: QuietHoursPolicy;
+}
+
+const { deliverNotification } = proxyActivities<Pick<Activities, 'deliverNotification'>>({
+  startToCloseTimeout: '30 seconds',
+  // Throttling and network errors retry with backoff for as long as it takes; the activity turns
+  // what no retry can fix (missing queue, message too large) into a non-retryable failure.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export const INVALID_NOTIFICATION_ERROR = 'InvalidNotification';
+
+export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationResult> {
+  const notification = validated(input.notification);
+  const policy = input.policy ?? DEFAULT_POLICY;
+  const scheduledAt = new Date(workflowInfo().startTime).toISOString();
+
+  let status: NotificationStatus = 'held';
+  let decision: SendDecision = decide(notification, policy);
+  let releasedAt: string | undefined;
+  let messageId: string | undefined;
+  let cancelRequested = false;
+  let decisionChanged = false;
+
+  const result = (): NotificationResult => ({
+    status,
+    releaseAt: decision.releaseAt.toISOString(),
+    ...(releasedAt ? { releasedAt } : {}),
+    ...(messageId ? { messageId } : {}),
+  });
+  const redecide = (): NotificationResult => {
+    decision = decide(notification, policy);
+    decisionChanged = true;
+    recordSearchAttributes(status, decision);
+    return result();
+  };
+  const rejectUnlessHeld = (): void => {
+    if (status !== 'held') {
+      throw ApplicationFailure.nonRetryable(`notification is ${status}, no longer held`, NOT_HELD_ERROR);
+    }
+  };
+
+  setHandler(statusQuery, result);
+  setHandler(
+    cancelUpdate,
+    async (): Promise<CancelOutcome> => {
+      if (status === 'held') cancelRequested = true;
+      // Wait for the outcome: cancelled, or (when delivery had already begun) how the send ended,
+      // rather than pretend it was stopped.
+      await condition(() => status !== 'held' && status !== 'sending');
+      return status === 'cancelled'
+        ? { cancelled: true, status, releaseAt: decision.releaseAt.toISOString() }
+        : { cancelled: false, ...result() };
+    },
+  );
+  setHandler(
+    rescheduleUpdate,
+    ({ notBefore }) => {
+      notification.notBefore = notBefore ?? undefined;
+      return redecide();
+    },
+    {
+      validator: ({ notBefore }) => {
+        if (notBefore !== null && Number.isNaN(Date.parse(notBefore))) {
+          throw ApplicationFailure.nonRetryable(`notBefore is not an ISO-8601 instant: ${notBefore}`, INVALID_NOTIFICATION_ERROR);
+        }
+        rejectUnlessHeld();
+      },
+    },
+  );
+  setHandler(
+    updateConsentUpdate,
+    ({ nightConsent }) => {
+      notification.recipient.nightConsent = nightConsent;
+      return redecide();
+    },
+    { validator: () => rejectUnlessHeld() },
+  );
+
+  recordSearchAttributes(status, decision, notification);
+
+  // Hold until the release time, or the expiry if that comes first. A consent change or a
+  // reschedule wakes the loop to decide again; a cancel ends it.
+  try {
+    for (;;) {
+      const deadline = Math.min(decision.releaseAt.getTime(), expiryMs(notification));
+      const remainingMs = deadline - Date.now();
+      if (remainingMs > 0) {
+        decisionChanged = false;
+        await condition(() => cancelRequested || decisionChanged, remainingMs);
+      }
+      if (cancelRequested) {
+        status = 'cancelled';
+        break;
+      }
+      if (decisionChanged) continue;
+      const now = Date.now();
+      if (now >= expiryMs(notification) && decision.releaseAt.getTime() > expiryMs(notification)) {
+        status = 'expired';
+        break;
+      }
+      if (now >= decision.releaseAt.getTime()) break;
+    }
+  } catch (error) {
+    // Cancellation requested through Temporal itself (Web UI, `temporal workflow cancel`).
+    if (!isCancellation(error)) throw error;
+    status = 'cancelled';
+  }
+
+  if (status === 'held') {
+    status = 'sending';
+    recordSearchAttributes(status, decision);
+    releasedAt = new Date(Date.now()).toISOString();
+    // Once the send has begun it runs to its end even if the workflow is cancelled, so the
+    // outcome that is reported is the one that happened.
+    const sent = await CancellationScope.nonCancellable(() =>
+      deliverNotification({ notification, scheduledAt, releasedAt: releasedAt!, releaseReason: decision.reason }),
+    );
+    messageId = sent.messageId;
+    status = 'delivered';
+  }
+  recordSearchAttributes(status, decision);
+  // Let a pending cancel update see the outcome before the workflow closes.
+  await condition(allHandlersFinished);
+  return result();
+}
+
+function validated(raw: unknown): Notification {
+  try {
+    return parseNotification(raw);
+  } catch (error) {
+    if (error instanceof InvalidNotificationError) {
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: INVALID_NOTIFICATION_ERROR,
+        nonRetryable: true,
+        details: [error.issues],
+      });
+    }
+    throw error;
+  }
+}
+
+function decide(notification: Notification, policy: QuietHoursPolicy): SendDecision {
+  return nextAllowedSendTime(new Date(Date.now()), notification, policy);
+}
+
+function expiryMs(notification: Notification): number {
+  return notification.expiresAt ? Date.parse(notification.expiresAt) : Number.POSITIVE_INFINITY;
+}
+
+function recordSearchAttributes(status: NotificationStatus, decision: SendDecision, notification?: Notification): void {
+  upsertSearchAttributes([
+    { key: NotificationStatusKey, value: status },
+    { key: NotificationReleaseAtKey, value: decision.releaseAt },
+    ...(notification
+      ? [
+          { key: NotificationCategoryKey, value: notification.category },
+          { key: NotificationChannelKey, value: notification.channel },
+          { key: RecipientIdKey, value: notification.recipient.id },
+        ]
+      : []),
+  ]);
+}

@@ -1,0 +1,286 @@
+/**
+ * The overnight behaviour of notificationWorkflow on the time-skipping test server.
+ *
+ * What is real: the Temporal test server (its clock, timers, updates, history and replay), the
+ * bundled workflow code, the worker, the client SDK. What is stubbed: the deliverNotification
+ * activity, which only records the server's clock at the moment it was scheduled; the real
+ * activity against ElasticMQ is covered by test/notification.e2e.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { DateTime } from 'luxon';
+import { NotificationClient } from '../src/client';
+import type { DeliveryRequest } from '../src/activities';
+import type { NotificationInput } from '../src/notification';
+import { DEFAULT_POLICY } from '../src/policy';
+import { WORKFLOWS_PATH } from '../src/workers/createWorker';
+import { startTimeSkippingEnv } from './helpers/stack';
+
+const KST = 'Asia/Seoul';
+
+interface Delivery {
+  notificationId: string;
+  /** The server's clock when the activity was scheduled: when the workflow released it. */
+  scheduledAtServer: DateTime;
+  request: DeliveryRequest;
+}
+
+/** Records each delivery with the server's clock; the one stub in this file. */
+function recordingActivities(deliveries: Delivery[]) {
+  return {
+    async deliverNotification(request: DeliveryRequest) {
+      deliveries.push({
+        notificationId: request.notification.notificationId,
+        scheduledAtServer: DateTime.fromMillis(Context.current().info.currentAttemptScheduledTimestampMs, { zone: KST }),
+        request,
+      });
+      return { messageId: `fake-${request.notification.notificationId}` };
+    },
+    async sendSmokeMessage() {
+      return { messageId: 'unused' };
+    },
+  };
+}
+
+let env: TestWorkflowEnvironment;
+let client: NotificationClient;
+let worker: Worker;
+let workerRun: Promise<void>;
+const deliveries: Delivery[] = [];
+const TASK_QUEUE = 'notifications-overnight-test';
+let sequence = 0;
+
+before(async () => {
+  env = await startTimeSkippingEnv();
+  client = new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: recordingActivities(deliveries),
+  });
+  workerRun = worker.run();
+});
+
+after(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await env?.teardown();
+});
+
+/** Moves the test server's clock forward to the next occurrence of a KST wall-clock time. */
+async function advanceToNextKst(time: string): Promise<DateTime> {
+  const now = DateTime.fromMillis(await env.currentTimeMs(), { zone: KST });
+  const [hour, minute, second] = time.split(':').map(Number) as [number, number, number];
+  let target = now.set({ hour, minute, second, millisecond: 0 });
+  // At least a minute ahead, so that the previous test's leftovers are well in the past.
+  if (target.toMillis() <= now.toMillis() + 60_000) target = target.plus({ days: 1 });
+  await env.sleep(target.toMillis() - now.toMillis());
+  return target;
+}
+
+function advertising(overrides: Partial<NotificationInput> = {}): NotificationInput {
+  sequence += 1;
+  return {
+    notificationId: `overnight-${sequence}`,
+    recipient: { id: `user-${sequence}`, nightConsent: false },
+    channel: 'kakaotalk',
+    category: 'advertising',
+    payload: { template: 'winter-sale' },
+    ...overrides,
+  };
+}
+
+function deliveriesOf(notificationId: string): Delivery[] {
+  return deliveries.filter((delivery) => delivery.notificationId === notificationId);
+}
+
+/** Asserts one delivery, released in [expected, expected + slack). */
+function assertDeliveredOnceAt(notificationId: string, expected: DateTime, slackMs = 5_000): Delivery {
+  const found = deliveriesOf(notificationId);
+  assert.equal(found.length, 1, `expected exactly one delivery of ${notificationId}, got ${found.length}`);
+  const delivery = found[0]!;
+  const deltaMs = delivery.scheduledAtServer.toMillis() - expected.toMillis();
+  assert.ok(
+    deltaMs >= 0 && deltaMs < slackMs,
+    `${notificationId} released at ${delivery.scheduledAtServer.toISO()}, expected ${expected.toISO()} (+${slackMs} ms)`,
+  );
+  return delivery;
+}
+
+describe('notificationWorkflow through the KST quiet window (time-skipping)', () => {
+  test('created at 22:30 waits until 08:00 the next morning', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    const result = await handle.result();
+    const eight = createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 });
+    assert.equal(result.status, 'delivered');
+    assert.equal(result.releaseAt, eight.toUTC().toISO());
+    assertDeliveredOnceAt(input.notificationId, eight);
+  });
+
+  test('created at 20:59:59 goes out at once', async () => {
+    const createdAt = await advanceToNextKst('20:59:59');
+    const input = advertising();
+    const result = await (await client.schedule(input)).handle.result();
+    assert.equal(result.status, 'delivered');
+    const delivery = assertDeliveredOnceAt(input.notificationId, createdAt, 1_000);
+    assert.equal(delivery.request.releaseReason, 'immediate');
+  });
+
+  test('created at 21:00:00 waits until 08:00', async () => {
+    const createdAt = await advanceToNextKst('21:00:00');
+    const input = advertising();
+    await (await client.schedule(input)).handle.result();
+    const delivery = assertDeliveredOnceAt(input.notificationId, createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 }));
+    assert.equal(delivery.request.releaseReason, 'held-quiet-hours');
+  });
+
+  test('created at 07:59:59 waits until 08:00 the same morning', async () => {
+    const createdAt = await advanceToNextKst('07:59:59');
+    const input = advertising();
+    await (await client.schedule(input)).handle.result();
+    assertDeliveredOnceAt(input.notificationId, createdAt.set({ hour: 8, minute: 0, second: 0 }));
+  });
+
+  test('with night-time consent, created at 23:00 goes out at once', async () => {
+    const createdAt = await advanceToNextKst('23:00:00');
+    const input = advertising({ recipient: { id: 'night-owl', nightConsent: true } });
+    await (await client.schedule(input)).handle.result();
+    assertDeliveredOnceAt(input.notificationId, createdAt, 2_000);
+  });
+
+  test('cancelled at 03:00 is never sent and ends cancelled', async () => {
+    await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    assert.equal((await client.status(input.notificationId)).status, 'held');
+    await advanceToNextKst('03:00:00');
+    const outcome = await client.cancel(input.notificationId);
+    assert.equal(outcome.cancelled, true);
+    assert.equal((await handle.result()).status, 'cancelled');
+    await advanceToNextKst('09:00:00');
+    assert.equal(deliveriesOf(input.notificationId).length, 0);
+  });
+
+  test('consent given at 02:00 releases it at 02:00', async () => {
+    await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    const consentAt = await advanceToNextKst('02:00:00');
+    const redecided = await client.updateConsent(input.notificationId, true);
+    assert.equal(redecided.status, 'held');
+    await handle.result();
+    assertDeliveredOnceAt(input.notificationId, consentAt, 2_000);
+  });
+
+  test('expiring at 07:00 is never sent and ends expired', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const expiresAt = createdAt.plus({ days: 1 }).set({ hour: 7, minute: 0, second: 0 });
+    const input = advertising({ expiresAt: expiresAt.toISO()! });
+    const { handle } = await client.schedule(input);
+    const result = await handle.result();
+    assert.equal(result.status, 'expired');
+    assert.equal(deliveriesOf(input.notificationId).length, 0);
+  });
+
+  test('the status query reports held with the release time while it sleeps', async () => {
+    const createdAt = await advanceToNextKst('23:59:00');
+    const input = advertising();
+    await client.schedule(input);
+    const status = await client.status(input.notificationId);
+    assert.equal(status.status, 'held');
+    assert.equal(status.releaseAt, createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 }).toUTC().toISO());
+    await client.cancel(input.notificationId);
+  });
+
+  test('a reschedule to 09:30 moves the release to 09:30', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    const nineThirty = createdAt.plus({ days: 1 }).set({ hour: 9, minute: 30, second: 0 });
+    const redecided = await client.reschedule(input.notificationId, nineThirty.toJSDate());
+    assert.equal(redecided.releaseAt, nineThirty.toUTC().toISO());
+    await handle.result();
+    assertDeliveredOnceAt(input.notificationId, nineThirty);
+  });
+
+  test('a cancel after delivery reports that it was delivered', async () => {
+    await advanceToNextKst('12:00:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    await handle.result();
+    const outcome = await client.cancel(input.notificationId);
+    assert.equal(outcome.cancelled, false);
+    assert.equal(outcome.status, 'delivered');
+    assert.equal(outcome.cancelled === false && outcome.messageId, `fake-${input.notificationId}`);
+  });
+
+  test('scheduling the same id twice starts one workflow and sends once', async () => {
+    await advanceToNextKst('22:00:00');
+    const input = advertising();
+    const first = await client.schedule(input);
+    const second = await client.schedule(input);
+    assert.equal(first.started, true);
+    assert.equal(second.started, false);
+    assert.equal(second.workflowId, first.workflowId);
+    await second.handle.result();
+    // Once more after it has been delivered: still nothing new.
+    assert.equal((await client.schedule(input)).started, false);
+    assert.equal(deliveriesOf(input.notificationId).length, 1);
+  });
+
+  test('invalid input started directly fails the workflow with a typed, non-retryable error naming the field', async () => {
+    const handle = await env.client.workflow.start('notificationWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `notification-invalid-${Date.now()}`,
+      args: [{ notification: { ...advertising(), recipient: { id: 'x', timeZone: 'Mars/Olympus' } } }],
+    });
+    await assert.rejects(handle.result(), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.ok(error.cause instanceof ApplicationFailure);
+      assert.equal(error.cause.type, 'InvalidNotification');
+      assert.equal(error.cause.nonRetryable, true);
+      assert.match(error.cause.message, /recipient\.timeZone/);
+      return true;
+    });
+  });
+
+  test('invalid input through the client is rejected before anything starts', async () => {
+    const input = advertising({ channel: 'carrier-pigeon' as never });
+    await assert.rejects(client.schedule(input), /channel/);
+    await assert.rejects(client.handle(input.notificationId).describe(), /not found/i);
+  });
+});
+
+describe('a worker restart while notifications sleep (time-skipping)', () => {
+  test('a new worker delivers at 08:00, once', async () => {
+    const taskQueue = 'notifications-restart-test';
+    const restartClient = new NotificationClient({ client: env.client, taskQueue, policy: DEFAULT_POLICY });
+    const createWorker = () =>
+      Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: recordingActivities(deliveries) });
+
+    const createdAt = await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const first = await createWorker();
+    await first.runUntil(async () => {
+      await restartClient.schedule(input);
+      // Held: the first workflow task has run and its timer is set.
+      assert.equal((await restartClient.status(input.notificationId)).status, 'held');
+    });
+    // No worker now: time passes, nothing can run.
+    await advanceToNextKst('03:00:00');
+    assert.equal(deliveriesOf(input.notificationId).length, 0);
+
+    const second = await createWorker();
+    const result = await second.runUntil(restartClient.result(input.notificationId));
+    assert.equal(result.status, 'delivered');
+    assertDeliveredOnceAt(input.notificationId, createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 }));
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * The quiet-hours policy: its settings, their defaults and their validation.
+ * A policy is plain JSON (strings, numbers, an array) so that a workflow can carry it in its input.
+ */
+import type { Category } from '../notification';
+import { isSupportedTimeZone } from './zone';
+import { spreadWindowMs } from './spread';
+
+export interface QuietHoursPolicy {
+  /** "HH:mm" local wall time at which the quiet window starts (inclusive). Default "21:00". */
+  quietStart: string;
+  /**
+   * "HH:mm" local wall time at which it ends (exclusive). Default "08:00". The window is
+   * [quietStart, quietEnd); if quietStart > quietEnd it wraps midnight; if they are equal there is
+   * no window at all.
+   */
+  quietEnd: string;
+  /** IANA zone used for recipients without one. Default "Asia/Seoul". */
+  defaultTimeZone: string;
+  /**
+   * Categories held in the window for recipients without night consent. 'advertising' is held
+   * without consent whatever this says (the law); the others follow this list.
+   */
+  heldCategories: readonly Category[];
+  /** Release held messages over [windowEnd, windowEnd + this many seconds); 0 = all at the window's end. */
+  morningSpreadSeconds: number;
+}
+
+/**
+ * Every category of src/notification.ts, duplicated because this folder imports nothing at run time
+ * but luxon. The two type checks below fail to compile if the lists drift apart.
+ */
+export const POLICY_CATEGORIES = ['advertising', 'order', 'delivery', 'refund'] as const satisfies readonly Category[];
+type Missing = Exclude<Category, (typeof POLICY_CATEGORIES)[number]>;
+const everyCategoryListed: [Missing] extends [never] ? true : Missing = true;
+void everyCategoryListed;
+
+/** Advertising is held in the window without night consent, whatever the policy says. */
+export const ALWAYS_HELD_CATEGORY: Category = 'advertising';
+
+/** The shop's rule today: 21:00–08:00 Asia/Seoul, every category held without consent, no spread. */
+export const DEFAULT_POLICY: QuietHoursPolicy = Object.freeze({
+  quietStart: '21:00',
+  quietEnd: '08:00',
+  defaultTimeZone: 'Asia/Seoul',
+  heldCategories: Object.freeze([...POLICY_CATEGORIES]) as readonly Category[],
+  morningSpreadSeconds: 0,
+});
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+/** "HH:mm" (24-hour) as milliseconds since local midnight; throws an Error naming the field. */
+export function parseTimeOfDay(value: unknown, field: string): number {
+  const match = typeof value === 'string' ? TIME_OF_DAY.exec(value) : null;
+  if (!match) {
+    throw new Error(`invalid ${field} ${JSON.stringify(value)}: expected HH:mm in 24-hour form, e.g. "21:00"`);
+  }
+  return (Number(match[1]) * 60 + Number(match[2])) * 60_000;
+}
+
+function isCategory(value: unknown): value is Category {
+  return (POLICY_CATEGORIES as readonly unknown[]).includes(value);
+}
+
+/** Throws an Error naming the first bad setting of a policy; returns it unchanged otherwise. */
+export function assertValidPolicy(policy: QuietHoursPolicy): QuietHoursPolicy {
+  parseTimeOfDay(policy.quietStart, 'quietStart');
+  parseTimeOfDay(policy.quietEnd, 'quietEnd');
+  if (!isSupportedTimeZone(policy.defaultTimeZone)) {
+    throw new Error(
+      `invalid defaultTimeZone ${JSON.stringify(policy.defaultTimeZone)}: expected an IANA zone name such as Asia/Seoul`,
+    );
+  }
+  if (!Array.isArray(policy.heldCategories)) {
+    throw new Error('invalid heldCategories: expected a list of categories');
+  }
+  for (const category of policy.heldCategories) {
+    if (!isCategory(category)) {
+      throw new Error(
+        `invalid held category ${JSON.stringify(category)}: expected one of ${POLICY_CATEGORIES.join(', ')}`,
+      );
+    }
+  }
+  try {
+    spreadWindowMs(policy.morningSpreadSeconds);
+  } catch (error) {
+    throw new Error(`invalid ${(error as Error).message}`);
+  }
+  return policy;
+}
+
+/**
+ * The policy from src/config.ts's `config.policy` (or anything of that shape), validated: throws
+ * an Error naming a bad time, zone, category or spread. Categories are de-duplicated.
+ */
+export function policyFromConfig(policy: {
+  quietStart: string;
+  quietEnd: string;
+  defaultTimeZone: string;
+  heldCategories: string[];
+  morningSpreadSeconds: number;
+}): QuietHoursPolicy {
+  const heldCategories = [...new Set(policy.heldCategories.map((category) => category.trim()))];
+  const candidate: QuietHoursPolicy = {
+    quietStart: policy.quietStart,
+    quietEnd: policy.quietEnd,
+    defaultTimeZone: policy.defaultTimeZone,
+    heldCategories: heldCategories as Category[],
+    morningSpreadSeconds: policy.morningSpreadSeconds,
+  };
+  assertValidPolicy(candidate);
+  return Object.freeze({ ...candidate, heldCategories: Object.freeze(heldCategories as Category[]) });
+}
+
+/** Whether a category is held in the window for a recipient without night consent. */
+export function isHeldCategory(category: Category, policy: QuietHoursPolicy): boolean {
+  return category === ALWAYS_HELD_CATEGORY || policy.heldCategories.includes(category);
+}

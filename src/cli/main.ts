@@ -1,0 +1,90 @@
+/**
+ * The operator's command line: `npm run cli -- <command> [args]`, `npm run cli -- help`.
+ * Commands live in src/cli/commands/, one CliCommand export each (see src/cli/command.ts).
+ */
+import { UsageError, type CliCommand, type CliIo } from './command';
+import { loadCommands, type CommandRegistry } from './registry';
+
+const PROGRAM = 'npm run cli --';
+
+function helpText(registry: CommandRegistry): string {
+  const width = Math.max(4, ...[...registry.commands.keys()].map((name) => name.length));
+  const lines = [
+    `usage: ${PROGRAM} <command> [arguments]`,
+    '',
+    'commands:',
+    ...[...registry.commands.values()].map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    `  ${'help'.padEnd(width)}  list the commands, or show one command's usage: help <command>`,
+  ];
+  if (registry.failures.length > 0) {
+    lines.push('', 'command files that failed to load:');
+    for (const failure of registry.failures) lines.push(`  ${failure.file}: ${failure.error}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function usageOf(command: CliCommand): string {
+  return `usage: ${PROGRAM} ${command.usage}\n`;
+}
+
+/** Node's parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options. */
+function isArgumentError(error: unknown): error is Error {
+  if (error instanceof UsageError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+export async function main(argv: string[], io: CliIo, registry: CommandRegistry = loadCommands()): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined) {
+    io.stderr.write(helpText(registry));
+    return 2;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const topic = args[0];
+    if (topic === undefined) {
+      io.stdout.write(helpText(registry));
+      return 0;
+    }
+    const command = registry.commands.get(topic);
+    if (!command) {
+      io.stderr.write(`unknown command ${JSON.stringify(topic)}\n\n${helpText(registry)}`);
+      return 2;
+    }
+    io.stdout.write(`${command.summary}\n${usageOf(command)}`);
+    return 0;
+  }
+  const command = registry.commands.get(name);
+  if (!command) {
+    io.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${helpText(registry)}`);
+    return 2;
+  }
+  const optionsEnd = args.indexOf('--');
+  const options = optionsEnd === -1 ? args : args.slice(0, optionsEnd);
+  if (options.includes('--help') || options.includes('-h')) {
+    io.stdout.write(`${command.summary}\n${usageOf(command)}`);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (isArgumentError(error)) {
+      io.stderr.write(`${command.name}: ${error.message}\n${usageOf(command)}`);
+      return 2;
+    }
+    io.stderr.write(`${command.name} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

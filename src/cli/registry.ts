@@ -23,7 +23,6 @@ export function loadCommands(dir: string = COMMANDS_DIR): CommandRegistry {
   const failures: CommandRegistry['failures'] = [];
   for (const file of readdirSync(dir).filter((name) => COMMAND_FILE.test(name)).sort()) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const exported: Record<string, unknown> = require(join(dir, file));
       for (const value of Object.values(exported)) if (isCliCommand(value)) found.push(value);
     } catch (error) {

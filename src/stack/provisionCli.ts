@@ -1,0 +1,28 @@
+/**
+ * `npm run provision`: fetches whatever the local stack is missing into the per-user cache and
+ * prints where each piece is. CI runs it before the tests so that their timings exclude downloads.
+ */
+import { loadConfig } from '../config';
+import { stackCacheDir } from './cacheDir';
+import { provisionAll } from './provision';
+import type { ServerExecutable } from './provisionTypes';
+
+function describe(executable: ServerExecutable): string {
+  return executable.type === 'existing-path' ? executable.path : `(downloaded by the Temporal SDK into ${executable.downloadDir} on first use)`;
+}
+
+async function main(): Promise<void> {
+  const localStack = loadConfig().localStack;
+  const started = Date.now();
+  const stack = await provisionAll({ localStack });
+  console.log(`cache:               ${stackCacheDir(localStack.cacheDir)}`);
+  console.log(`temporal CLI:        ${describe(stack.temporalCli.executable)}  [${stack.temporalCli.source}]`);
+  console.log(`temporal test server: ${describe(stack.testServer.executable)}  [${stack.testServer.source}]`);
+  console.log(`ElasticMQ jars:      ${stack.elasticMq.libDir}  [${stack.elasticMq.source}]`);
+  console.log(`provisioned in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+/**
+ * The two Temporal servers the local stack runs, both through @temporalio/testing so that the
+ * SDK owns their life cycle (it picks free ports, waits until they answer, kills them on
+ * teardown): the dev server (the CLI's `server start-dev`, with the Web UI and an optional
+ * SQLite file) and the time-skipping test server.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SearchAttributeType } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NOTIFICATION_SEARCH_ATTRIBUTES } from '../searchAttributes';
+import { assertPortFree } from './ports';
+import { provisionTemporalCli, provisionTestServer } from './provision';
+import type { ProvisionedServer, ProvisionOptions } from './provisionTypes';
+
+export interface StartDevServerOptions extends ProvisionOptions {
+  /** gRPC port; default a free one. */
+  port?: number;
+  /** Web UI port; undefined = no UI. */
+  uiPort?: number;
+  /** SQLite file that keeps workflows across restarts; undefined = in memory. */
+  dbFilename?: string;
+  /** Created at start; default "default". */
+  namespace?: string;
+}
+
+/** Adds what provisioning tried to an SDK error, so a failed download says why it was needed. */
+function explain(provisioned: ProvisionedServer, what: string, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (provisioned.failures.length === 0) return new Error(`${what} (${provisioned.source}) did not start: ${message}`);
+  return new Error(
+    `${what} did not start: ${message}\nIt was to be downloaded by the Temporal SDK because provisioning failed:\n  ${provisioned.failures.join('\n  ')}`,
+  );
+}
+
+/** The dev server with this project's search attributes registered (an existing SQLite file keeps them). */
+export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  const cli = await provisionTemporalCli(options);
+  if (options.port !== undefined) await assertPortFree(options.port, 'the Temporal dev server');
+  if (options.uiPort !== undefined) await assertPortFree(options.uiPort, 'the Temporal Web UI');
+  if (options.dbFilename) await mkdir(dirname(options.dbFilename), { recursive: true });
+  try {
+    return await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: cli.executable,
+        port: options.port,
+        ui: options.uiPort !== undefined,
+        uiPort: options.uiPort,
+        dbFilename: options.dbFilename,
+        namespace: options.namespace,
+        searchAttributes: [...NOTIFICATION_SEARCH_ATTRIBUTES],
+      },
+    });
+  } catch (error) {
+    throw explain(cli, 'the Temporal dev server', error);
+  }
+}
+
+/**
+ * temporal.api.enums.v1.IndexedValueType by number: @temporalio/proto is only a transitive
+ * dependency, so its enum is not imported here.
+ */
+const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
+  [SearchAttributeType.TEXT]: 1,
+  [SearchAttributeType.KEYWORD]: 2,
+  [SearchAttributeType.INT]: 3,
+  [SearchAttributeType.DOUBLE]: 4,
+  [SearchAttributeType.BOOL]: 5,
+  [SearchAttributeType.DATETIME]: 6,
+  [SearchAttributeType.KEYWORD_LIST]: 7,
+};
+
+type AddSearchAttributesRequest = Parameters<TestWorkflowEnvironment['connection']['operatorService']['addSearchAttributes']>[0];
+
+/**
+ * The time-skipping test server: timers fire as soon as nothing else is pending.
+ *
+ * It checks search attributes like a real server: starting or upserting one it does not know
+ * fails ("search attribute X is not defined"; an upsert fails the workflow task, which then
+ * retries forever). It has no start flag for them, but it implements
+ * OperatorService.AddSearchAttributes, so this project's attributes are added right after start.
+ * (It does not implement ListSearchAttributes nor visibility queries such as
+ * `NotificationStatus = 'held'`; test those on the dev server.)
+ */
+export async function startTimeSkippingServer(options: ProvisionOptions = {}): Promise<TestWorkflowEnvironment> {
+  const server = await provisionTestServer(options);
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: server.executable } });
+  } catch (error) {
+    throw explain(server, 'the Temporal time-skipping test server', error);
+  }
+  try {
+    const request = {
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(NOTIFICATION_SEARCH_ATTRIBUTES.map(({ name, type }) => [name, INDEXED_VALUE_TYPE[type]])),
+    } as AddSearchAttributesRequest;
+    await env.connection.operatorService.addSearchAttributes(request);
+  } catch (error) {
+    await env.teardown();
+    throw new Error(`the time-skipping test server refused this project's search attributes: ${(error as Error).message}`);
+  }
+  return env;
+}

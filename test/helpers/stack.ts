@@ -1,0 +1,94 @@
+/**
+ * Servers for tests. Every helper stops what it started, also when a test fails:
+ * the `with…` forms register before()/after() hooks in the enclosing describe (or file).
+ *
+ * - withTimeSkippingEnv(): the time-skipping test server, for workflow tests whose timers should
+ *   fire at once. It always starts its own server (TEMPORAL_ADDRESS cannot skip time).
+ * - startE2EStack() / withE2EStack(): a Temporal dev server and ElasticMQ with the configured
+ *   queues; with TEMPORAL_ADDRESS or AWS_ENDPOINT_URL_SQS set, those are used instead.
+ * - startWorker(config, connection): the production worker (same activities and deps).
+ */
+import { after, before } from 'node:test';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig, type Config } from '../../src/config';
+import { createSqsClient, ensureQueue, resolveQueueUrls, type QueueUrls } from '../../src/sqs';
+import { configuredQueueNames } from '../../src/stack/elasticMqConfig';
+import { startLocalServers } from '../../src/stack/localServers';
+import { startTimeSkippingServer } from '../../src/stack/temporalServers';
+import { createStackWorker } from '../../src/stack/worker';
+
+export { createStackWorker as startWorker };
+
+/** First start of a server may provision it (a download); later ones take seconds. */
+const START_TIMEOUT_MS = 300_000;
+
+export interface E2EStack {
+  /** Temporal (dev server or TEMPORAL_ADDRESS): env.client for clients, env.nativeConnection for workers. */
+  env: TestWorkflowEnvironment;
+  /** SQS client on ElasticMQ (or AWS_ENDPOINT_URL_SQS). */
+  sqs: SQSClient;
+  queueUrls: QueueUrls;
+  /** The configuration with the servers filled in: pass it to startWorker or activityDepsFromConfig. */
+  config: Config;
+  /** Stops what was started (never a server given by the environment); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts (or connects to) Temporal and SQS; `env` adds variables over process.env, e.g. other queue names. */
+export async function startE2EStack(options: { env?: NodeJS.ProcessEnv } = {}): Promise<E2EStack> {
+  const config = loadConfig({ ...process.env, ...options.env });
+  const servers = await startLocalServers({ config });
+  const sqs = createSqsClient(servers.config.sqs);
+  try {
+    // A server given by the environment may not have this project's queues yet.
+    if (!servers.started.sqs) for (const name of configuredQueueNames(config.sqs)) await ensureQueue(sqs, name);
+    const queueUrls = await resolveQueueUrls(sqs, servers.config.sqs);
+    return {
+      env: servers.env,
+      sqs,
+      queueUrls,
+      config: servers.config,
+      stop: async () => {
+        sqs.destroy();
+        await servers.stop();
+      },
+    };
+  } catch (error) {
+    sqs.destroy();
+    await servers.stop();
+    throw error;
+  }
+}
+
+export interface Fixture<T> {
+  /** The running value; throws if read outside the tests of its describe. */
+  readonly value: T;
+}
+
+function fixture<T>(start: () => Promise<T>, stop: (value: T) => Promise<void>): Fixture<T> {
+  let current: T | undefined;
+  before(async () => {
+    current = await start();
+  }, { timeout: START_TIMEOUT_MS });
+  after(async () => {
+    if (current) await stop(current);
+    current = undefined;
+  });
+  return {
+    get value() {
+      if (!current) throw new Error('the server is not running: read it inside a test of the describe that created it');
+      return current;
+    },
+  };
+}
+
+/** before(): start the E2E stack; after(): stop it. Read it as `.value` inside tests. */
+export function withE2EStack(options: { env?: NodeJS.ProcessEnv } = {}): Fixture<E2EStack> {
+  return fixture(() => startE2EStack(options), (stack) => stack.stop());
+}
+
+/** before(): start a time-skipping test server; after(): tear it down. Read it as `.value` inside tests. */
+export function withTimeSkippingEnv(): Fixture<TestWorkflowEnvironment> {
+  return fixture(() => startTimeSkippingServer(), (env) => env.teardown());
+}

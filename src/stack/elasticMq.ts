@@ -37,7 +37,7 @@ export async function startElasticMq(options: StartElasticMqOptions): Promise<Ru
   if (!java) throw new ToolchainMissingError('java', 'run ElasticMQ (the local SQS)');
   const { libDir } = await provisionElasticMq(options);
   const port = options.port ?? (await freePort());
-  if (options.port !== undefined) await assertPortFree(port, 'ElasticMQ (SQS)');
+  if (options.port !== undefined) await assertPortFree(port, 'ElasticMQ (SQS)', 'NOTIFY_SQS_PORT');
 
   const configDir = await mkdtemp(join(tmpdir(), 'kst-elasticmq-'));
   const configFile = join(configDir, 'elasticmq.conf');

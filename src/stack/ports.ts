@@ -15,12 +15,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Throws a clear error if something already listens on the port (a second `npm start`, say). */
-export function assertPortFree(port: number, what: string): Promise<void> {
+export function assertPortFree(port: number, what: string, setting: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`port ${port} for ${what} is taken (${error.code}); is another local stack running? Set another port in the environment.`)),
+      reject(new Error(`port ${port} for ${what} is taken (${error.code}); is another local stack running? Another port can be set with ${setting}.`)),
     );
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });

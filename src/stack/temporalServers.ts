@@ -36,8 +36,8 @@ function explain(provisioned: ProvisionedServer, what: string, error: unknown): 
 /** The dev server with this project's search attributes registered (an existing SQLite file keeps them). */
 export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const cli = await provisionTemporalCli(options);
-  if (options.port !== undefined) await assertPortFree(options.port, 'the Temporal dev server');
-  if (options.uiPort !== undefined) await assertPortFree(options.uiPort, 'the Temporal Web UI');
+  if (options.port !== undefined) await assertPortFree(options.port, 'the Temporal dev server', 'NOTIFY_TEMPORAL_PORT');
+  if (options.uiPort !== undefined) await assertPortFree(options.uiPort, 'the Temporal Web UI', 'NOTIFY_TEMPORAL_UI_PORT');
   if (options.dbFilename) await mkdir(dirname(options.dbFilename), { recursive: true });
   try {
     return await TestWorkflowEnvironment.createLocal({

@@ -1,0 +1,93 @@
+/**
+ * `npm start`: the whole system on one machine. Provisions what is missing, starts the Temporal
+ * dev server (SQLite under the data dir, so sleeping workflows survive a restart; Web UI;
+ * search attributes registered), ElasticMQ with the configured queues, and one worker
+ * in-process. With TEMPORAL_ADDRESS or AWS_ENDPOINT_URL_SQS set, that server is used instead of
+ * starting one. Ctrl-C (SIGINT) or SIGTERM drains the worker, then stops the servers.
+ */
+import { resolve } from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { createSqsClient, resolveQueueUrls } from '../sqs';
+import { startLocalServers, type LocalServers } from './localServers';
+import { stderrLog } from './progress';
+import { createStackWorker } from './worker';
+
+async function printBanner(servers: LocalServers, dbFilename: string): Promise<void> {
+  const { config, started } = servers;
+  const sqs = createSqsClient(config.sqs);
+  const queues = await resolveQueueUrls(sqs, config.sqs).finally(() => sqs.destroy());
+  const ui = started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : '(the server at TEMPORAL_ADDRESS has its own)';
+  console.log(
+    [
+      '',
+      'local stack is running',
+      `  Temporal    ${config.temporal.address}  namespace ${config.temporal.namespace}  ${started.temporal ? `dev server, data in ${dbFilename}` : '(TEMPORAL_ADDRESS)'}`,
+      `  Web UI      ${ui}`,
+      `  SQS         ${config.sqs.endpoint}  ${started.sqs ? 'ElasticMQ' : '(AWS_ENDPOINT_URL_SQS)'}`,
+      `    delivery      ${queues.delivery}`,
+      `    legacy wait   ${queues.legacyWait}`,
+      `    dead letter   ${queues.deadLetter}`,
+      `  worker      polling task queue "${config.temporal.taskQueue}"`,
+      '',
+      'In another shell, to talk to it:',
+      `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,
+      'Ctrl-C stops the worker and every server this command started.',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const dbFilename = resolve(config.localStack.dataDir, 'temporal.sqlite');
+  let servers: LocalServers | undefined;
+  let worker: Worker | undefined;
+  let signals = 0;
+  // The Temporal runtime also listens for these and drains the worker; ours covers start-up
+  // (no worker yet) and a second Ctrl-C, which stops the servers without waiting any longer.
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) {
+      stderrLog(`${signal}: stopping${worker ? ' (draining the worker first)' : ''}…`);
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      return;
+    }
+    stderrLog(`${signal} again: stopping the servers now`);
+    void (servers?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A crash must not leave the dev server behind (it would hold the port and the SQLite file).
+  const onCrash = (error: unknown) => {
+    console.error('local stack crashed:', error);
+    void (servers?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+
+  servers = await startLocalServers({
+    config,
+    temporalPort: config.localStack.temporalPort,
+    temporalUiPort: config.localStack.temporalUiPort,
+    dbFilename,
+    sqsPort: config.localStack.sqsPort,
+    log: stderrLog,
+  });
+  try {
+    if (signals > 0) return;
+    worker = await createStackWorker(servers.config, servers.env.nativeConnection);
+    await printBanner(servers, dbFilename);
+    if (signals > 0) return;
+    // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.
+    await worker.run();
+  } finally {
+    await servers.stop();
+    stderrLog('local stack stopped');
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -2,8 +2,9 @@
  * Servers for tests. Every helper stops what it started, also when a test fails:
  * the `with…` forms register before()/after() hooks in the enclosing describe (or file).
  *
- * - withTimeSkippingEnv(): the time-skipping test server, for workflow tests whose timers should
- *   fire at once. It always starts its own server (TEMPORAL_ADDRESS cannot skip time).
+ * - withTimeSkippingEnv() / startTimeSkippingEnv(): the time-skipping test server with this
+ *   project's search attributes, for workflow tests whose timers should fire at once. It always
+ *   starts its own server (TEMPORAL_ADDRESS cannot skip time).
  * - startE2EStack() / withE2EStack(): a Temporal dev server and ElasticMQ with the configured
  *   queues; with TEMPORAL_ADDRESS or AWS_ENDPOINT_URL_SQS set, those are used instead.
  * - startWorker(config, connection): the production worker (same activities and deps).
@@ -19,6 +20,8 @@ import { startTimeSkippingServer } from '../../src/stack/temporalServers';
 import { createStackWorker } from '../../src/stack/worker';
 
 export { createStackWorker as startWorker };
+/** The time-skipping server with the project's search attributes; the caller tears it down. */
+export { startTimeSkippingServer as startTimeSkippingEnv };
 
 /** First start of a server may provision it (a download); later ones take seconds. */
 const START_TIMEOUT_MS = 300_000;

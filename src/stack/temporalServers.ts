@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NOTIFICATION_SEARCH_ATTRIBUTES } from '../searchAttributes';
+import { guardServerProcess } from './orphanGuard';
 import { assertPortFree } from './ports';
 import { provisionTemporalCli, provisionTestServer } from './provision';
 import type { ProvisionedServer, ProvisionOptions } from './provisionTypes';
@@ -39,8 +40,9 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
   if (options.port !== undefined) await assertPortFree(options.port, 'the Temporal dev server', 'NOTIFY_TEMPORAL_PORT');
   if (options.uiPort !== undefined) await assertPortFree(options.uiPort, 'the Temporal Web UI', 'NOTIFY_TEMPORAL_UI_PORT');
   if (options.dbFilename) await mkdir(dirname(options.dbFilename), { recursive: true });
+  let env: TestWorkflowEnvironment;
   try {
-    return await TestWorkflowEnvironment.createLocal({
+    env = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: cli.executable,
         port: options.port,
@@ -54,6 +56,21 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
   } catch (error) {
     throw explain(cli, 'the Temporal dev server', error);
   }
+  return withOrphanGuard(env, cli);
+}
+
+/** Kills the server if this process dies without tearing the environment down (see orphanGuard.ts). */
+function withOrphanGuard(env: TestWorkflowEnvironment, server: ProvisionedServer): TestWorkflowEnvironment {
+  const guard = guardServerProcess(server.executable.type === 'existing-path' ? server.executable.path : undefined);
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    try {
+      await teardown();
+    } finally {
+      guard.release();
+    }
+  };
+  return env;
 }
 
 /**
@@ -90,6 +107,7 @@ export async function startTimeSkippingServer(options: ProvisionOptions = {}): P
   } catch (error) {
     throw explain(server, 'the Temporal time-skipping test server', error);
   }
+  env = withOrphanGuard(env, server);
   try {
     const request = {
       namespace: env.namespace ?? 'default',

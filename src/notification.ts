@@ -10,7 +10,6 @@ export type Category = (typeof CATEGORIES)[number];
 export const CHANNELS = ['kakaotalk', 'sms', 'push'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export const DEFAULT_TIME_ZONE = 'Asia/Seoul';
 
 /** True for IANA zone names the runtime knows ("Asia/Seoul"), false for "KST" typos and the like. */
 export function isValidTimeZone(zone: string): boolean {
@@ -31,8 +30,8 @@ const isoInstant = z
 
 export const RecipientSchema = z.object({
   id: z.string().min(1).max(200),
-  /** IANA zone of the recipient; the quiet window is read in this zone. */
-  timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Seoul').default(DEFAULT_TIME_ZONE),
+  /** IANA zone of the recipient; the quiet window is read in this zone. Unset: the policy's default (Asia/Seoul). */
+  timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Seoul').optional(),
   /** Separate consent to receive advertising at night (art. 50(3)). */
   nightConsent: z.boolean().default(false),
 });

@@ -24,7 +24,7 @@ describe('legacy wait-queue messages', () => {
     assert.equal(plain.channel, 'kakaotalk');
     assert.equal(plain.category, 'advertising');
     assert.equal(plain.recipient.id, 'user-7');
-    assert.equal(plain.recipient.timeZone, 'Asia/Seoul');
+    assert.equal(plain.recipient.timeZone, undefined, 'no zone given: the policy default applies');
     assert.equal(plain.recipient.nightConsent, false);
     assert.deepEqual(plain.payload, legacy.payload);
   });

@@ -19,7 +19,7 @@ import type { DeliveryRequest } from '../src/activities';
 import type { NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
-import { startTimeSkippingEnv } from './helpers/stack';
+import { startTimeSkippingServer } from '../src/stack/temporalServers';
 
 const KST = 'Asia/Seoul';
 
@@ -56,7 +56,7 @@ const TASK_QUEUE = 'notifications-overnight-test';
 let sequence = 0;
 
 before(async () => {
-  env = await startTimeSkippingEnv();
+  env = await startTimeSkippingServer();
   client = new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY });
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -263,8 +263,16 @@ describe('a worker restart while notifications sleep (time-skipping)', () => {
   test('a new worker delivers at 08:00, once', async () => {
     const taskQueue = 'notifications-restart-test';
     const restartClient = new NotificationClient({ client: env.client, taskQueue, policy: DEFAULT_POLICY });
+    // No workflow cache: with one, the test server would keep routing the workflow to the first
+    // worker's sticky queue, which it does not time out while skipping time.
     const createWorker = () =>
-      Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: recordingActivities(deliveries) });
+      Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowsPath: WORKFLOWS_PATH,
+        activities: recordingActivities(deliveries),
+        maxCachedWorkflows: 0,
+      });
 
     const createdAt = await advanceToNextKst('22:30:00');
     const input = advertising();

@@ -119,7 +119,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       notification.recipient.nightConsent = nightConsent;
       return redecide();
     },
-    { validator: () => rejectUnlessHeld() },
+    { validator: (_change: { nightConsent: boolean }) => rejectUnlessHeld() },
   );
 
   recordSearchAttributes(status, decision, notification);
@@ -128,12 +128,10 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   // reschedule wakes the loop to decide again; a cancel ends it.
   try {
     for (;;) {
+      decisionChanged = false;
       const deadline = Math.min(decision.releaseAt.getTime(), expiryMs(notification));
       const remainingMs = deadline - Date.now();
-      if (remainingMs > 0) {
-        decisionChanged = false;
-        await condition(() => cancelRequested || decisionChanged, remainingMs);
-      }
+      if (remainingMs > 0) await condition(() => cancelRequested || decisionChanged, remainingMs);
       if (cancelRequested) {
         status = 'cancelled';
         break;

@@ -52,25 +52,9 @@ function instantFrom(value: unknown, field: string): Date {
   return new Date(value as string);
 }
 
-/**
- * The policy subject of a raw notification, validated by the contract's schema. A recipient
- * without a zone keeps none, so that the policy's defaultTimeZone applies (the schema's own
- * default would otherwise put in Asia/Seoul whatever NOTIFY_DEFAULT_TIME_ZONE says).
- */
+/** The policy subject of a raw notification, validated by the contract's schema. */
 function subjectFrom(raw: unknown): PolicySubject {
-  const notification = parseNotification(raw);
-  const rawRecipient = (raw as { recipient?: { timeZone?: unknown } }).recipient;
-  const hasZone = rawRecipient?.timeZone !== undefined;
-  return {
-    notificationId: notification.notificationId,
-    category: notification.category,
-    notBefore: notification.notBefore,
-    expiresAt: notification.expiresAt,
-    recipient: {
-      timeZone: hasZone ? notification.recipient.timeZone : undefined,
-      nightConsent: notification.recipient.nightConsent,
-    },
-  };
+  return parseNotification(raw);
 }
 
 function zoneOf(subject: PolicySubject, policy: QuietHoursPolicy): string {

@@ -1,4 +1,4 @@
-import { CreateQueueCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config';
 
 /** An SQS client from the configuration; credentials come from the AWS SDK's default chain. */
@@ -41,4 +41,15 @@ export async function ensureQueue(client: SQSClient, name: string): Promise<stri
   const attributes: Record<string, string> = name.endsWith('.fifo') ? { FifoQueue: 'true' } : {};
   const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   return QueueUrl!;
+}
+
+/** Messages in a queue, visible or in flight (approximate, as SQS reports it). */
+export async function queueDepth(client: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
 }

@@ -33,7 +33,7 @@ export interface DrainOptions {
 }
 
 /** Invisible while one attempt works on a batch; after a crash the messages come back this much later. */
-const VISIBILITY_TIMEOUT_SECONDS = 60;
+const VISIBILITY_TIMEOUT_SECONDS = 30;
 
 export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
   const { sqs, legacyWaitQueueUrl, deadLetterQueueUrl } = deps;

@@ -1,5 +1,4 @@
 /** Operator commands for the legacy wait queue: drain it now, manage its schedule, write demo messages. */
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../../config';
@@ -10,7 +9,7 @@ import {
   reconcileScheduleSettings,
   RECONCILE_SCHEDULE_ID,
 } from '../../schedules/reconcileSchedule';
-import { createSqsClient, resolveQueueUrls } from '../../sqs';
+import { createSqsClient, queueDepth, resolveQueueUrls } from '../../sqs';
 import { temporalConnectionOptions } from '../../temporalConnection';
 import type { reconcileLegacyQueueWorkflow } from '../../workflows/reconcileLegacyQueue';
 import type { CliCommand } from '../command';
@@ -24,17 +23,6 @@ async function withTemporal<T>(config: Config, use: (client: Client) => Promise<
   } finally {
     await connection.close();
   }
-}
-
-/** Messages in the queue, visible or in flight. */
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
 export const drainCommand: CliCommand = {

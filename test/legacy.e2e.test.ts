@@ -1,0 +1,170 @@
+/**
+ * End-to-end: the legacy wait queue drained by the Temporal Schedule into notification workflows,
+ * on the real dev server and ElasticMQ, with the production worker as a child process (so that it
+ * can be killed with SIGKILL). Nothing is stubbed. The legacy recipients have night consent, so
+ * the result does not depend on the hour the test runs at (the quiet window is covered by
+ * test/legacy.workflow.test.ts on the time-skipping server).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Message } from '@aws-sdk/client-sqs';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { loadConfig } from '../src/config';
+import { parseLegacyMessage } from '../src/legacy/legacyMessage';
+import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
+import {
+  ensureReconcileSchedule,
+  reconcileScheduleHandle,
+  RECONCILE_SCHEDULE_ID,
+  SCHEDULE_TIME_ZONE,
+} from '../src/schedules/reconcileSchedule';
+import { ensureQueue, queueDepth } from '../src/sqs';
+import { attribute, collectMessages } from './helpers/queues';
+import { startE2EStack, type E2EStack } from './helpers/stack';
+import { spawnWorker, workerEnvironment, type WorkerProcess } from './helpers/workerProcess';
+
+const TOTAL = 5_000;
+const TASK_QUEUE = `notifications-legacy-e2e-${process.pid}`;
+
+/**
+ * A FIFO delivery queue: a worker killed between SQS's answer and the activity's completion
+ * sends again on retry, and only a FIFO queue's deduplication (by notification id) turns that
+ * into exactly once. A standard queue is at-least-once there (see the README).
+ */
+const DELIVERY_QUEUE = 'notification-delivery-legacy-e2e.fifo';
+
+let stack: E2EStack;
+let worker: WorkerProcess | undefined;
+let deliveryUrl: string;
+
+before(async () => {
+  stack = await startE2EStack({ env: { NOTIFY_TASK_QUEUE: TASK_QUEUE } });
+  deliveryUrl = await ensureQueue(stack.sqs, DELIVERY_QUEUE);
+});
+
+after(async () => {
+  worker?.kill('SIGKILL');
+  await worker?.exited;
+  await stack?.stop();
+});
+
+async function startWorker(): Promise<WorkerProcess> {
+  const started = spawnWorker(workerEnvironment(stack.config, { NOTIFY_DELIVERY_QUEUE: DELIVERY_QUEUE }));
+  worker = started;
+  await started.ready;
+  return started;
+}
+
+interface LegacyRun {
+  bodies: string[];
+  /** The notification ids that must be delivered, once each. */
+  validIds: Set<string>;
+  poison: Set<string>;
+}
+
+/**
+ * TOTAL legacy messages: both encodings, 1 % re-enqueued duplicates (half of them in the other
+ * encoding, which must still map to the same notification) and 1 % poison of several kinds.
+ */
+function legacyRun(runId: string): LegacyRun {
+  const poisonCount = TOTAL / 100;
+  const duplicateCount = TOTAL / 100;
+  const valid = demoLegacyBodies({ count: TOTAL - poisonCount - duplicateCount, encoding: 'mixed', nightConsent: true, runId });
+  const duplicates = valid.slice(0, duplicateCount).map((body, index) => (index % 2 === 0 ? body : JSON.stringify(body)));
+  const poisonKinds = [
+    (index: number) => `not json ${runId} #${index}`,
+    (index: number) => JSON.stringify(`{"truncated": ${index}`),
+    (index: number) => JSON.stringify([runId, index]),
+    (index: number) => JSON.stringify({ recipientId: `user-${index}`, channel: 'FAX', type: 'AD', payload: { runId, index } }),
+    (index: number) => JSON.stringify({ channel: 'SMS', type: 'ORDER', payload: { runId, index } }),
+    (index: number) => JSON.stringify({ recipientId: 'u', timeZone: 'KST', channel: 'PUSH', type: 'AD', payload: { runId, index } }),
+  ];
+  const poison = Array.from({ length: poisonCount }, (_, index) => poisonKinds[index % poisonKinds.length]!(index));
+  // Interleave, as a real backlog would be.
+  const bodies = [...valid, ...duplicates, ...poison].sort((a, b) => hash(a) - hash(b));
+  return {
+    bodies,
+    validIds: new Set(valid.map((body) => parseLegacyMessage(body).notificationId)),
+    poison: new Set(poison),
+  };
+}
+
+function hash(text: string): number {
+  let value = 0;
+  for (let index = 0; index < text.length; index++) value = (value * 31 + text.charCodeAt(index)) | 0;
+  return value;
+}
+
+/** Checks the outcome: each valid notification delivered exactly once, each poison message dead-lettered with a reason, nothing left behind. */
+async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void> {
+  const deliveredCounts = new Map<string, number>();
+  for (const message of delivered) {
+    const id = attribute(message, 'notificationId')!;
+    deliveredCounts.set(id, (deliveredCounts.get(id) ?? 0) + 1);
+  }
+  const twice = [...deliveredCounts].filter(([, count]) => count > 1);
+  assert.deepEqual(twice, [], 'notifications delivered more than once');
+  const missing = [...run.validIds].filter((id) => !deliveredCounts.has(id));
+  assert.deepEqual(missing.slice(0, 5), [], `${missing.length} valid legacy notifications were never delivered`);
+  assert.equal(delivered.length, run.validIds.size);
+
+  const deadLettered = await collectMessages(stack.sqs, stack.queueUrls.deadLetter, { expected: run.poison.size, timeoutMs: 60_000 });
+  const deadBodies = new Set(deadLettered.map((message) => message.Body!));
+  assert.deepEqual([...run.poison].filter((body) => !deadBodies.has(body)), [], 'poison messages missing from the dead-letter queue');
+  assert.deepEqual([...deadBodies].filter((body) => !run.poison.has(body)), [], 'valid messages in the dead-letter queue');
+  for (const message of deadLettered) assert.ok((attribute(message, 'reason') ?? '').length > 0, 'a dead letter without its reason');
+
+  assert.equal(await queueDepth(stack.sqs, stack.queueUrls.legacyWait), 0, 'the legacy wait queue is not empty');
+}
+
+describe('reconciling the legacy wait queue (dev server + ElasticMQ + worker process)', () => {
+  test(`the schedule exists with its spec, and a trigger drains ${TOTAL} legacy messages`, { timeout: 600_000 }, async () => {
+    await startWorker();
+    const settings = { taskQueue: TASK_QUEUE, cron: loadConfig({}).reconcile.cron, maxRunSeconds: 600 };
+    assert.equal(await ensureReconcileSchedule(stack.env.client, settings), 'created');
+    assert.equal(await ensureReconcileSchedule(stack.env.client, settings), 'updated', 'a second ensure must update, not fail');
+
+    const description = await reconcileScheduleHandle(stack.env.client).describe();
+    assert.equal(description.scheduleId, RECONCILE_SCHEDULE_ID);
+    assert.equal(description.spec.timezone, SCHEDULE_TIME_ZONE);
+    assert.equal(description.policies.overlap, ScheduleOverlapPolicy.SKIP);
+    assert.equal(description.action.type, 'startWorkflow');
+    assert.equal(description.action.type === 'startWorkflow' && description.action.workflowType, 'reconcileLegacyQueueWorkflow');
+    // Every minute: the server shows the cron as a calendar on every minute of every hour.
+    const nextTimes = description.info.nextActionTimes.map((time) => time.getTime());
+    assert.ok(nextTimes.length >= 2);
+    assert.equal(nextTimes[1]! - nextTimes[0]!, 60_000);
+
+    const run = legacyRun(`trigger-${Date.now().toString(36)}`);
+    await sendRawMessages(stack.sqs, stack.queueUrls.legacyWait, run.bodies);
+    await reconcileScheduleHandle(stack.env.client).trigger();
+    const delivered = await collectMessages(stack.sqs, deliveryUrl, {
+      expected: run.validIds.size,
+      timeoutMs: 420_000,
+      quietMs: 5_000,
+    });
+    await assertOutcome(run, delivered);
+  });
+
+  test(`the same with the worker killed (SIGKILL) in the middle of the drain and restarted`, { timeout: 600_000 }, async () => {
+    const run = legacyRun(`kill-${Date.now().toString(36)}`);
+    await sendRawMessages(stack.sqs, stack.queueUrls.legacyWait, run.bodies);
+    await reconcileScheduleHandle(stack.env.client).trigger();
+
+    // Let it get well into the drain, then kill the worker the hard way.
+    const beforeKill = await collectMessages(stack.sqs, deliveryUrl, { expected: 1_000, timeoutMs: 300_000, quietMs: 0 });
+    assert.ok(beforeKill.length >= 1_000, 'the drain did not get going before the kill');
+    const killed = worker!;
+    killed.kill('SIGKILL');
+    await killed.exited;
+    assert.ok((await queueDepth(stack.sqs, stack.queueUrls.legacyWait)) > 0, 'the drain had finished before the kill: nothing was tested');
+
+    await startWorker();
+    const afterRestart = await collectMessages(stack.sqs, deliveryUrl, {
+      expected: run.validIds.size - beforeKill.length,
+      timeoutMs: 480_000,
+      quietMs: 10_000,
+    });
+    await assertOutcome(run, [...beforeKill, ...afterRestart]);
+  });
+});

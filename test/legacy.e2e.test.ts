@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Message } from '@aws-sdk/client-sqs';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { parseLegacyMessage } from '../src/legacy/legacyMessage';
+import { decodeLegacyBody, encodeLegacyBody, parseLegacyMessage, type LegacyBody } from '../src/legacy/legacyMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import {
   ensureReconcileSchedule,
@@ -49,7 +49,7 @@ after(async () => {
 });
 
 async function startWorker(): Promise<WorkerProcess> {
-  const started = spawnWorker(workerEnvironment(stack.config, { NOTIFY_DELIVERY_QUEUE: DELIVERY_QUEUE }));
+  const started = spawnWorker(workerEnvironment(stack.config, { NOTIFY_DELIVERY_QUEUE: DELIVERY_QUEUE, NOTIFY_RECONCILE_MAX_SECONDS: '600' }));
   worker = started;
   await started.ready;
   return started;
@@ -70,7 +70,12 @@ function legacyRun(runId: string): LegacyRun {
   const poisonCount = TOTAL / 100;
   const duplicateCount = TOTAL / 100;
   const valid = demoLegacyBodies({ count: TOTAL - poisonCount - duplicateCount, encoding: 'mixed', nightConsent: true, runId });
-  const duplicates = valid.slice(0, duplicateCount).map((body, index) => (index % 2 === 0 ? body : JSON.stringify(body)));
+  // Re-enqueued copies: half byte-identical, half in the other encoding (same content, same id).
+  const duplicates = valid
+    .slice(0, duplicateCount)
+    .map((body, index) =>
+      index % 2 === 0 ? body : encodeLegacyBody(decodeLegacyBody(body) as LegacyBody, { doubleEncoded: !body.startsWith('"') }),
+    );
   const poisonKinds = [
     (index: number) => `not json ${runId} #${index}`,
     (index: number) => JSON.stringify(`{"truncated": ${index}`),
@@ -95,6 +100,17 @@ function hash(text: string): number {
   return value;
 }
 
+/** Polls the queue until at most `depth` messages are left in it; returns the depth it saw. */
+async function waitForQueueDepthAtMost(queueUrl: string, depth: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await queueDepth(stack.sqs, queueUrl);
+    if (current <= depth) return current;
+    if (Date.now() > deadline) throw new Error(`the queue still held ${current} messages after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Checks the outcome: each valid notification delivered exactly once, each poison message dead-lettered with a reason, nothing left behind. */
 async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void> {
   const deliveredCounts = new Map<string, number>();
@@ -103,15 +119,17 @@ async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void
     deliveredCounts.set(id, (deliveredCounts.get(id) ?? 0) + 1);
   }
   const twice = [...deliveredCounts].filter(([, count]) => count > 1);
-  assert.deepEqual(twice, [], 'notifications delivered more than once');
+  assert.deepEqual(twice.slice(0, 5), [], `${twice.length} notifications delivered more than once`);
   const missing = [...run.validIds].filter((id) => !deliveredCounts.has(id));
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} valid legacy notifications were never delivered`);
   assert.equal(delivered.length, run.validIds.size);
 
   const deadLettered = await collectMessages(stack.sqs, stack.queueUrls.deadLetter, { expected: run.poison.size, timeoutMs: 60_000 });
   const deadBodies = new Set(deadLettered.map((message) => message.Body!));
-  assert.deepEqual([...run.poison].filter((body) => !deadBodies.has(body)), [], 'poison messages missing from the dead-letter queue');
-  assert.deepEqual([...deadBodies].filter((body) => !run.poison.has(body)), [], 'valid messages in the dead-letter queue');
+  const notDeadLettered = [...run.poison].filter((body) => !deadBodies.has(body));
+  assert.deepEqual(notDeadLettered.slice(0, 3), [], `${notDeadLettered.length} poison messages missing from the dead-letter queue`);
+  const wronglyDeadLettered = [...deadBodies].filter((body) => !run.poison.has(body));
+  assert.deepEqual(wronglyDeadLettered.slice(0, 3), [], `${wronglyDeadLettered.length} valid messages in the dead-letter queue`);
   for (const message of deadLettered) assert.ok((attribute(message, 'reason') ?? '').length > 0, 'a dead letter without its reason');
 
   assert.equal(await queueDepth(stack.sqs, stack.queueUrls.legacyWait), 0, 'the legacy wait queue is not empty');
@@ -120,8 +138,8 @@ async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void
 describe('reconciling the legacy wait queue (dev server + ElasticMQ + worker process)', () => {
   test(`the schedule exists with its spec, and a trigger drains ${TOTAL} legacy messages`, { timeout: 600_000 }, async () => {
     await startWorker();
+    // The worker created the schedule when it started; ensuring it again updates it in place.
     const settings = { taskQueue: TASK_QUEUE, cron: loadConfig({}).reconcile.cron, maxRunSeconds: 600 };
-    assert.equal(await ensureReconcileSchedule(stack.env.client, settings), 'created');
     assert.equal(await ensureReconcileSchedule(stack.env.client, settings), 'updated', 'a second ensure must update, not fail');
 
     const description = await reconcileScheduleHandle(stack.env.client).describe();
@@ -151,20 +169,19 @@ describe('reconciling the legacy wait queue (dev server + ElasticMQ + worker pro
     await sendRawMessages(stack.sqs, stack.queueUrls.legacyWait, run.bodies);
     await reconcileScheduleHandle(stack.env.client).trigger();
 
-    // Let it get well into the drain, then kill the worker the hard way.
-    const beforeKill = await collectMessages(stack.sqs, deliveryUrl, { expected: 1_000, timeoutMs: 300_000, quietMs: 0 });
-    assert.ok(beforeKill.length >= 1_000, 'the drain did not get going before the kill');
+    // Let it get well into the drain of the wait queue, then kill the worker the hard way.
+    const depthAtKill = await waitForQueueDepthAtMost(stack.queueUrls.legacyWait, Math.floor(run.bodies.length * 0.6), 300_000);
     const killed = worker!;
     killed.kill('SIGKILL');
     await killed.exited;
-    assert.ok((await queueDepth(stack.sqs, stack.queueUrls.legacyWait)) > 0, 'the drain had finished before the kill: nothing was tested');
+    assert.ok(depthAtKill > 0, 'the drain had finished before the kill: nothing was tested');
 
     await startWorker();
-    const afterRestart = await collectMessages(stack.sqs, deliveryUrl, {
-      expected: run.validIds.size - beforeKill.length,
+    const delivered = await collectMessages(stack.sqs, deliveryUrl, {
+      expected: run.validIds.size,
       timeoutMs: 480_000,
       quietMs: 10_000,
     });
-    await assertOutcome(run, [...beforeKill, ...afterRestart]);
+    await assertOutcome(run, delivered);
   });
 });

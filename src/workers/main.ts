@@ -2,8 +2,10 @@
  * A worker process against servers named by the environment (TEMPORAL_ADDRESS, AWS_ENDPOINT_URL_SQS
  * or real AWS). This is what docker-compose runs twice; `npm start` runs the same code in-process.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { temporalConnectionOptions } from '../temporalConnection';
 import { activityDepsFromConfig } from './activityDeps';
 import { createNotificationWorker } from './createWorker';
@@ -11,7 +13,8 @@ import { createNotificationWorker } from './createWorker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const address = config.temporal.address ?? 'localhost:7233';
-  const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal, address));
+  const connectionOptions = await temporalConnectionOptions(config.temporal, address);
+  const connection = await NativeConnection.connect(connectionOptions);
   const worker = await createNotificationWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -19,6 +22,15 @@ async function main(): Promise<void> {
     deps: await activityDepsFromConfig(config),
     tuning: config.worker,
   });
+  // Every worker brings the legacy-queue schedule to the configured spec: idempotent, so any
+  // number of replicas may do it at once.
+  const clientConnection = await Connection.connect(connectionOptions);
+  const scheduleAction = await ensureReconcileSchedule(
+    new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+    reconcileScheduleSettings(config),
+  );
+  await clientConnection.close();
+  console.log(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);
   console.log(`worker polling task queue "${config.temporal.taskQueue}" on ${address} (namespace ${config.temporal.namespace})`);
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
   await worker.run();

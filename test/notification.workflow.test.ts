@@ -113,7 +113,7 @@ function assertDeliveredOnceAt(notificationId: string, expected: DateTime, slack
   return delivery;
 }
 
-describe('notificationWorkflow through the KST quiet window (time-skipping)', () => {
+describe('notificationWorkflow through the KST quiet window (time-skipping)', { timeout: 120_000 }, () => {
   test('created at 22:30 waits until 08:00 the next morning', async () => {
     const createdAt = await advanceToNextKst('22:30:00');
     const input = advertising();
@@ -259,7 +259,7 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', ()
   });
 });
 
-describe('a worker restart while notifications sleep (time-skipping)', () => {
+describe('a worker restart while notifications sleep (time-skipping)', { timeout: 120_000 }, () => {
   test('a new worker delivers at 08:00, once', async () => {
     const taskQueue = 'notifications-restart-test';
     const restartClient = new NotificationClient({ client: env.client, taskQueue, policy: DEFAULT_POLICY });

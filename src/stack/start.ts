@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { startLocalServers, type LocalServers } from './localServers';
 import { stderrLog } from './progress';
@@ -77,6 +78,9 @@ async function main(): Promise<void> {
   try {
     if (signals > 0) return;
     worker = await createStackWorker(servers.config, servers.env.nativeConnection);
+    // As every worker process does (src/workers/main.ts): bring the legacy schedule to its spec.
+    const scheduleAction = await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config));
+    stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);
     await printBanner(servers, dbFilename);
     if (signals > 0) return;
     // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.

@@ -12,7 +12,7 @@ import {
 import { createSqsClient, queueDepth, resolveQueueUrls } from '../../sqs';
 import { temporalConnectionOptions } from '../../temporalConnection';
 import type { reconcileLegacyQueueWorkflow } from '../../workflows/reconcileLegacyQueue';
-import type { CliCommand } from '../command';
+import { UsageError, type CliCommand } from '../command';
 import { createProgressBar } from '../progressBar';
 
 async function withTemporal<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
@@ -31,7 +31,7 @@ export const drainCommand: CliCommand = {
   usage: 'drain [--max-seconds N]',
   async run(args, io) {
     const { values } = parseArgs({ args, options: { 'max-seconds': { type: 'string' } } });
-    const config = loadConfig();
+    const config = loadConfig(io.env);
     const sqs = createSqsClient(config.sqs);
     const { legacyWait } = await resolveQueueUrls(sqs, config.sqs);
     const initial = await queueDepth(sqs, legacyWait);
@@ -69,7 +69,10 @@ export const scheduleLegacyCommand: CliCommand = {
   usage: 'schedule-legacy <ensure|pause|resume|trigger|describe>',
   async run(args, io) {
     const [action] = args;
-    const config = loadConfig();
+    if (args.length !== 1 || !['ensure', 'pause', 'resume', 'trigger', 'describe'].includes(action!)) {
+      throw new UsageError('expected one of ensure, pause, resume, trigger, describe');
+    }
+    const config = loadConfig(io.env);
     return withTemporal(config, async (client) => {
       const handle = reconcileScheduleHandle(client);
       switch (action) {
@@ -107,8 +110,7 @@ export const scheduleLegacyCommand: CliCommand = {
           return 0;
         }
         default:
-          io.stderr.write(`usage: ${this.usage}\n`);
-          return 2;
+          throw new UsageError(`unknown action ${action}`);
       }
     });
   },
@@ -132,11 +134,9 @@ export const legacySendCommand: CliCommand = {
     });
     const count = Number(values.count);
     const encoding = values.encoding as 'plain' | 'double' | 'mixed';
-    if (!Number.isInteger(count) || count < 1 || !['plain', 'double', 'mixed'].includes(encoding)) {
-      io.stderr.write(`usage: ${this.usage}\n`);
-      return 2;
-    }
-    const config = loadConfig();
+    if (!Number.isInteger(count) || count < 1) throw new UsageError('--count is a whole number of at least 1');
+    if (!['plain', 'double', 'mixed'].includes(encoding)) throw new UsageError('--encoding is plain, double or mixed');
+    const config = loadConfig(io.env);
     const sqs = createSqsClient(config.sqs);
     const { legacyWait } = await resolveQueueUrls(sqs, config.sqs);
     const bodies = demoLegacyBodies({

@@ -1,11 +1,11 @@
-/** Operator commands on single notifications: schedule, status, cancel. */
+/** Operator commands on single notifications: schedule, status, cancel, reschedule, consent. */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { NotificationClient } from '../../client';
-import type { CliCommand } from '../command';
+import { loadConfig } from '../../config';
+import { UsageError, writeLine, type CliCommand, type CliIo } from '../command';
 
-async function withClient<T>(use: (client: NotificationClient) => Promise<T>): Promise<T> {
-  const client = await NotificationClient.connect();
+async function withClient<T>(io: CliIo, use: (client: NotificationClient) => Promise<T>): Promise<T> {
+  const client = await NotificationClient.connect(loadConfig(io.env));
   try {
     return await use(client);
   } finally {
@@ -13,19 +13,29 @@ async function withClient<T>(use: (client: NotificationClient) => Promise<T>): P
   }
 }
 
+/** The positional arguments, exactly `count` of them, or a usage error. */
+function positionals(args: string[], count: number): string[] {
+  if (args.length !== count || args.some((arg) => arg.startsWith('--'))) {
+    throw new UsageError(`expected ${count} argument${count === 1 ? '' : 's'}`);
+  }
+  return args;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
 export const scheduleCommand: CliCommand = {
   name: 'schedule',
   summary: 'schedule one notification from a JSON file (or - for stdin)',
   usage: 'schedule <file.json | ->',
   async run(args, io) {
-    const [file] = args;
-    if (!file) {
-      io.stderr.write(`usage: ${this.usage}\n`);
-      return 2;
-    }
-    const text = file === '-' ? await readAll(io.stdin) : await readFile(file, 'utf8');
-    const scheduled = await withClient((client) => client.schedule(JSON.parse(text)));
-    io.stdout.write(`${JSON.stringify({ notificationId: scheduled.notificationId, workflowId: scheduled.workflowId, started: scheduled.started })}\n`);
+    const [file] = positionals(args, 1);
+    const text = file === '-' ? await readAll(io.stdin) : await readFile(file!, 'utf8');
+    const { notificationId, workflowId, started } = await withClient(io, (client) => client.schedule(JSON.parse(text)));
+    await writeLine(io.stdout, JSON.stringify({ notificationId, workflowId, started }));
     return 0;
   },
 };
@@ -35,35 +45,45 @@ export const statusCommand: CliCommand = {
   summary: 'show where a notification stands (held until…, delivered, cancelled, expired)',
   usage: 'status <notificationId>',
   async run(args, io) {
-    const { positionals } = parseArgs({ args, allowPositionals: true });
-    if (positionals.length !== 1) {
-      io.stderr.write(`usage: ${this.usage}\n`);
-      return 2;
-    }
-    const status = await withClient((client) => client.status(positionals[0]!));
-    io.stdout.write(`${JSON.stringify(status)}\n`);
+    const [id] = positionals(args, 1);
+    await writeLine(io.stdout, JSON.stringify(await withClient(io, (client) => client.status(id!))));
     return 0;
   },
 };
 
 export const cancelCommand: CliCommand = {
   name: 'cancel',
-  summary: 'cancel a held notification (reports what happened if it was too late)',
+  summary: 'cancel a held notification (says what happened instead if it was too late)',
   usage: 'cancel <notificationId>',
   async run(args, io) {
-    const { positionals } = parseArgs({ args, allowPositionals: true });
-    if (positionals.length !== 1) {
-      io.stderr.write(`usage: ${this.usage}\n`);
-      return 2;
-    }
-    const outcome = await withClient((client) => client.cancel(positionals[0]!));
-    io.stdout.write(`${JSON.stringify(outcome)}\n`);
+    const [id] = positionals(args, 1);
+    const outcome = await withClient(io, (client) => client.cancel(id!));
+    await writeLine(io.stdout, JSON.stringify(outcome));
     return outcome.cancelled ? 0 : 1;
   },
 };
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  return text;
-}
+export const rescheduleCommand: CliCommand = {
+  name: 'reschedule',
+  summary: 'move a held notification to not before an instant ("none" clears it); the quiet window still applies',
+  usage: 'reschedule <notificationId> <ISO-8601 instant | none>',
+  async run(args, io) {
+    const [id, notBefore] = positionals(args, 2);
+    const result = await withClient(io, (client) => client.reschedule(id!, notBefore === 'none' ? null : notBefore!));
+    await writeLine(io.stdout, JSON.stringify(result));
+    return 0;
+  },
+};
+
+export const consentCommand: CliCommand = {
+  name: 'consent',
+  summary: "record the recipient's night-time consent for a held notification (given | withdrawn)",
+  usage: 'consent <notificationId> <given | withdrawn>',
+  async run(args, io) {
+    const [id, consent] = positionals(args, 2);
+    if (consent !== 'given' && consent !== 'withdrawn') throw new UsageError('consent is "given" or "withdrawn"');
+    const result = await withClient(io, (client) => client.updateConsent(id!, consent === 'given'));
+    await writeLine(io.stdout, JSON.stringify(result));
+    return 0;
+  },
+};

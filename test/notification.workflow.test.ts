@@ -252,6 +252,19 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', { 
     });
   });
 
+  test('scheduleMany reports one result per input, in order, a bad item in its place', async () => {
+    await advanceToNextKst('12:00:00');
+    const good = [advertising(), advertising(), advertising()];
+    const bad = advertising({ category: 'lottery' as never });
+    const results = await client.scheduleMany([good[0]!, bad, good[1]!, good[2]!], { concurrency: 2 });
+    assert.deepEqual(
+      results.map((result) => (result.ok ? `started=${result.started}` : result.error.name)),
+      ['started=true', 'InvalidNotificationError', 'started=true', 'started=true'],
+    );
+    assert.equal(results[1]!.ok === false && results[1]!.notificationId, bad.notificationId);
+    for (const input of good) assert.equal((await client.result(input.notificationId)).status, 'delivered');
+  });
+
   test('invalid input through the client is rejected before anything starts', async () => {
     const input = advertising({ channel: 'carrier-pigeon' as never });
     await assert.rejects(client.schedule(input), /channel/);

@@ -252,6 +252,21 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', { 
     });
   });
 
+  test('a workflow started with a broken policy fails with a typed, non-retryable error', async () => {
+    const handle = await env.client.workflow.start('notificationWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `notification-bad-policy-${Date.now()}`,
+      args: [{ notification: advertising(), policy: { ...DEFAULT_POLICY, quietEnd: '25:00' } }],
+    });
+    await assert.rejects(handle.result(), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.ok(error.cause instanceof ApplicationFailure);
+      assert.equal(error.cause.type, 'InvalidPolicy');
+      assert.match(error.cause.message, /quietEnd/);
+      return true;
+    });
+  });
+
   test('scheduleMany reports one result per input, in order, a bad item in its place', async () => {
     await advanceToNextKst('12:00:00');
     const good = [advertising(), advertising(), advertising()];

@@ -22,7 +22,7 @@ import {
   type NotificationResult,
   type NotificationStatus,
 } from '../notification';
-import { DEFAULT_POLICY, nextAllowedSendTime, type QuietHoursPolicy, type SendDecision } from '../policy';
+import { assertValidPolicy, DEFAULT_POLICY, nextAllowedSendTime, type QuietHoursPolicy, type SendDecision } from '../policy';
 import {
   NotificationCategoryKey,
   NotificationChannelKey,
@@ -54,10 +54,11 @@ const { deliverNotification } = proxyActivities<Pick<Activities, 'deliverNotific
 });
 
 export const INVALID_NOTIFICATION_ERROR = 'InvalidNotification';
+export const INVALID_POLICY_ERROR = 'InvalidPolicy';
 
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationResult> {
   const notification = validated(input.notification);
-  const policy = input.policy ?? DEFAULT_POLICY;
+  const policy = validatedPolicy(input.policy ?? DEFAULT_POLICY);
   const scheduledAt = new Date(workflowInfo().startTime).toISOString();
 
   let status: NotificationStatus = 'held';
@@ -181,6 +182,15 @@ function validated(raw: unknown): Notification {
       });
     }
     throw error;
+  }
+}
+
+/** A bad policy would throw on every decision, failing the workflow task forever: fail the workflow instead. */
+function validatedPolicy(policy: QuietHoursPolicy): QuietHoursPolicy {
+  try {
+    return assertValidPolicy(policy);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable(`invalid quiet-hours policy: ${(error as Error).message}`, INVALID_POLICY_ERROR);
   }
 }
 

@@ -3,11 +3,10 @@
  *
  * Real: the test server, the worker and bundled workflows, ElasticMQ as the legacy wait queue,
  * the real drainLegacyQueue activity (receive, parse, start workflows, delete). Stubbed: only
- * deliverNotification, which records the server's clock when the workflow released it.
+ * deliverNotification, which records the test server's clock at the moment of the send.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -55,7 +54,8 @@ before(async () => {
     activities: {
       ...legacy,
       async deliverNotification(request: DeliveryRequest) {
-        const at = DateTime.fromMillis(Context.current().info.currentAttemptScheduledTimestampMs, { zone: KST });
+        // The test server's clock at the moment of the send.
+        const at = DateTime.fromMillis(await env.currentTimeMs(), { zone: KST });
         const id = request.notification.notificationId;
         releases.set(id, [...(releases.get(id) ?? []), at]);
         return { messageId: `fake-${id}` };

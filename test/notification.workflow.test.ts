@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -25,18 +24,21 @@ const KST = 'Asia/Seoul';
 
 interface Delivery {
   notificationId: string;
-  /** The server's clock when the activity was scheduled: when the workflow released it. */
-  scheduledAtServer: DateTime;
+  /** The test server's clock when the send ran: when the workflow released it. */
+  sentAtServer: DateTime;
   request: DeliveryRequest;
 }
 
-/** Records each delivery with the server's clock; the one stub in this file. */
+/**
+ * Records each delivery with the test server's clock, asked at the moment of the send (not what
+ * the workflow says), whether the send runs as a regular or a local activity. The one stub here.
+ */
 function recordingActivities(deliveries: Delivery[]) {
   return {
     async deliverNotification(request: DeliveryRequest) {
       deliveries.push({
         notificationId: request.notification.notificationId,
-        scheduledAtServer: DateTime.fromMillis(Context.current().info.currentAttemptScheduledTimestampMs, { zone: KST }),
+        sentAtServer: DateTime.fromMillis(await env.currentTimeMs(), { zone: KST }),
         request,
       });
       return { messageId: `fake-${request.notification.notificationId}` };
@@ -105,10 +107,10 @@ function assertDeliveredOnceAt(notificationId: string, expected: DateTime, slack
   const found = deliveriesOf(notificationId);
   assert.equal(found.length, 1, `expected exactly one delivery of ${notificationId}, got ${found.length}`);
   const delivery = found[0]!;
-  const deltaMs = delivery.scheduledAtServer.toMillis() - expected.toMillis();
+  const deltaMs = delivery.sentAtServer.toMillis() - expected.toMillis();
   assert.ok(
     deltaMs >= 0 && deltaMs < slackMs,
-    `${notificationId} released at ${delivery.scheduledAtServer.toISO()}, expected ${expected.toISO()} (+${slackMs} ms)`,
+    `${notificationId} released at ${delivery.sentAtServer.toISO()}, expected ${expected.toISO()} (+${slackMs} ms)`,
   );
   return delivery;
 }
@@ -164,6 +166,16 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', { 
     await advanceToNextKst('03:00:00');
     const outcome = await client.cancel(input.notificationId);
     assert.equal(outcome.cancelled, true);
+    assert.equal((await handle.result()).status, 'cancelled');
+    await advanceToNextKst('09:00:00');
+    assert.equal(deliveriesOf(input.notificationId).length, 0);
+  });
+
+  test('a Temporal cancellation (the Web UI\'s "Request Cancellation") also ends it cancelled, unsent', async () => {
+    await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    await handle.cancel();
     assert.equal((await handle.result()).status, 'cancelled');
     await advanceToNextKst('09:00:00');
     assert.equal(deliveriesOf(input.notificationId).length, 0);

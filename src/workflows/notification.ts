@@ -164,8 +164,9 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     status = 'delivered';
   }
   recordSearchAttributes(status, decision);
-  // Let a pending cancel update see the outcome before the workflow closes.
-  await condition(allHandlersFinished);
+  // Let a pending cancel update see the outcome before the workflow closes (non-cancellable:
+  // after a Temporal cancellation any cancellable wait would throw instead).
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return result();
 }
 

@@ -1,0 +1,58 @@
+/**
+ * Which delivery failures Temporal retries (unit, nothing stubbed: real SDK exceptions, and a
+ * real SQS client against a closed port for the network case).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { QueueDoesNotExist, RequestThrottled, SQSClient } from '@aws-sdk/client-sqs';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDeliveryActivities } from '../src/activities/delivery';
+import { classifySqsError } from '../src/activities/sqsErrors';
+import { parseNotification } from '../src/notification';
+import { freePort } from '../src/stack/ports';
+
+const QUEUE = 'http://127.0.0.1:9/000000000000/notification-delivery';
+const metadata = { $metadata: {}, message: 'from SQS' };
+
+describe('delivery failures', () => {
+  test('a missing queue is non-retryable, with its own type', () => {
+    const classified = classifySqsError(new QueueDoesNotExist(metadata), QUEUE);
+    assert.ok(classified instanceof ApplicationFailure);
+    assert.equal(classified.type, 'QueueDoesNotExist');
+    assert.equal(classified.nonRetryable, true);
+  });
+
+  test('throttling is left to Temporal to retry with backoff', () => {
+    const throttled = new RequestThrottled(metadata);
+    assert.equal(classifySqsError(throttled, QUEUE), throttled);
+  });
+
+  test('a network error from a real SQS client is retryable', async () => {
+    const port = await freePort(); // nothing listens there
+    const sqs = new SQSClient({
+      region: 'ap-northeast-2',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const { deliverNotification } = createDeliveryActivities({ sqs, deliveryQueueUrl: `http://127.0.0.1:${port}/000000000000/q` });
+    const notification = parseNotification({
+      notificationId: 'network-1',
+      recipient: { id: 'u' },
+      channel: 'sms',
+      category: 'order',
+      payload: {},
+    });
+    await assert.rejects(
+      new MockActivityEnvironment().run(deliverNotification, {
+        notification,
+        scheduledAt: new Date().toISOString(),
+        releasedAt: new Date().toISOString(),
+        releaseReason: 'immediate',
+      }),
+      (error: unknown) => !(error instanceof ApplicationFailure && error.nonRetryable) && /ECONNREFUSED/.test(String((error as Error).message ?? error) + String((error as { code?: string }).code)),
+    );
+    sqs.destroy();
+  });
+});

@@ -13,8 +13,9 @@ export interface BenchResults {
   startedAt: string;
   wallSeconds?: number;
   machine: { cores: number; cpuModel: string; memoryGiB: number; node: string; temporalCli: string; elasticMq: string; redis?: string; bullmq: string };
-  flags: { n: number; runs: number; spread: number; sleeping: number; bullmqConcurrency: number };
+  flags: { n: number; runs: number; temporalRuns: number; spreadRuns: number; spread: number; sleeping: number; bullmqConcurrency: number };
   workerTuning: Config['worker'];
+  workerOverrides?: string;
   temporal: TemporalReleaseResult[];
   temporalSpread: TemporalReleaseResult[];
   legacy: AlternativeResult[];
@@ -55,9 +56,10 @@ export function renderReport(results: BenchResults): string {
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB; Node ${machine.node}, Temporal CLI dev server ${machine.temporalCli} ` +
       `(in memory), ElasticMQ ${machine.elasticMq}, redis ${machine.redis ?? 'n/a'}, BullMQ ${machine.bullmq}. ` +
       `Worker tuning: ${results.workerTuning.maxConcurrentActivities} activities, ${results.workerTuning.maxConcurrentWorkflowTasks} workflow tasks, ` +
-      `${results.workerTuning.maxCachedWorkflows} cached workflows.`,
+      `${results.workerTuning.maxCachedWorkflows} cached workflows${results.workerOverrides ? `, plus Worker.create options ${results.workerOverrides}` : ''}.`,
     '',
-    `Cells are the median of the runs with (min–max); ${flags.runs} run(s) per system, N = ${int(flags.n)} each.`,
+    `Cells are the median of the runs with (min–max) when there are several: ${flags.temporalRuns} Temporal run(s), ` +
+      `${flags.spreadRuns} with the spread, ${flags.runs} of each alternative; N = ${int(flags.n)} each.`,
     '',
   );
 

@@ -1,15 +1,19 @@
 /**
  * `npm run bench`: every benchmark of bench/README.md in one run, on one machine.
  *
- *   npm run bench -- [--n 10000] [--runs 3] [--spread 60] [--sleeping 20000] [--bullmq-concurrency 50]
- *                    [--only release,alternatives,sleeping] [--no-readme]
+ *   npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 2] [--spread-runs 1] [--spread 120]
+ *                    [--sleeping 10000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]
+ *
+ * --runs is per alternative (legacy drain, BullMQ, ceiling: seconds each); the Temporal release
+ * takes minutes per run at N = 10,000 on 2 cores, so it has its own counts, sized so that the
+ * defaults finish within 15 minutes.
  *
  * Starts its own servers (ElasticMQ, a Temporal dev server per run, redis-server), whatever
  * TEMPORAL_ADDRESS / AWS_ENDPOINT_URL_SQS say, and stops them at the end. Writes
  * bench/results/<time>.json, bench/results/latest.json, bench/results/release.png, and the
  * results section of bench/README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -26,6 +30,8 @@ import { runSleeping, runTemporalRelease, TooLateError, workflowBundle, type Tem
 interface Flags {
   n: number;
   runs: number;
+  temporalRuns: number;
+  spreadRuns: number;
   spread: number;
   sleeping: number;
   bullmqConcurrency: number;
@@ -34,7 +40,7 @@ interface Flags {
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { n: 10_000, runs: 3, spread: 60, sleeping: 20_000, bullmqConcurrency: 50, only: new Set(['release', 'alternatives', 'sleeping']), readme: true };
+  const flags: Flags = { n: 10_000, runs: 3, temporalRuns: 2, spreadRuns: 1, spread: 120, sleeping: 10_000, bullmqConcurrency: 50, only: new Set(['release', 'alternatives', 'sleeping']), readme: true };
   for (let index = 0; index < argv.length; index += 1) {
     const [name, inline] = argv[index]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++index] ?? '';
@@ -45,7 +51,9 @@ function parseFlags(argv: string[]): Flags {
     };
     switch (name) {
       case '--n': flags.n = number('notifications per release'); break;
-      case '--runs': flags.runs = Math.max(1, number('runs per system')); break;
+      case '--runs': flags.runs = Math.max(1, number('runs per alternative')); break;
+      case '--temporal-runs': flags.temporalRuns = number('Temporal release runs without spread'); break;
+      case '--spread-runs': flags.spreadRuns = number('Temporal release runs with the spread'); break;
       case '--spread': flags.spread = number('the morning spread in seconds'); break;
       case '--sleeping': flags.sleeping = number('held notifications for the cost of sleeping'); break;
       case '--bullmq-concurrency': flags.bullmqConcurrency = Math.max(1, number('the BullMQ worker concurrency')); break;
@@ -53,7 +61,7 @@ function parseFlags(argv: string[]): Flags {
       case '--no-readme': flags.readme = false; break;
       case '--help':
       case '-h':
-        console.log('npm run bench -- [--n 10000] [--runs 3] [--spread 60] [--sleeping 20000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]');
+        console.log('npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 2] [--spread-runs 1] [--spread 120] [--sleeping 10000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]');
         process.exit(0);
       default:
         throw new Error(`unknown flag ${name} (try --help)`);
@@ -99,8 +107,9 @@ async function main(): Promise<void> {
       redis: redis?.version,
       bullmq: require('bullmq/package.json').version as string,
     },
-    flags: { n: flags.n, runs: flags.runs, spread: flags.spread, sleeping: flags.sleeping, bullmqConcurrency: flags.bullmqConcurrency },
+    flags: { n: flags.n, runs: flags.runs, temporalRuns: flags.temporalRuns, spreadRuns: flags.spreadRuns, spread: flags.spread, sleeping: flags.sleeping, bullmqConcurrency: flags.bullmqConcurrency },
     workerTuning: config.worker,
+    workerOverrides: process.env.BENCH_WORKER_OVERRIDES || undefined,
     temporal: [],
     temporalSpread: [],
     legacy: [],
@@ -154,9 +163,9 @@ async function main(): Promise<void> {
           }
         }
       };
-      for (let run = 0; run < flags.runs; run += 1) {
-        results.temporal.push(await release(0, `temporal #${run + 1}`));
-        if (flags.spread > 0) results.temporalSpread.push(await release(flags.spread, `temporal spread ${flags.spread} s #${run + 1}`));
+      for (let run = 0; run < Math.max(flags.temporalRuns, flags.spreadRuns); run += 1) {
+        if (run < flags.temporalRuns) results.temporal.push(await release(0, `temporal #${run + 1}`));
+        if (run < flags.spreadRuns && flags.spread > 0) results.temporalSpread.push(await release(flags.spread, `temporal spread ${flags.spread} s #${run + 1}`));
         writeFileSync(join(root, 'partial.json'), JSON.stringify(results, null, 2));
       }
     }
@@ -171,6 +180,7 @@ async function main(): Promise<void> {
     await redis?.stop();
   }
   results.wallSeconds = Math.round((performance.now() - wallStart) / 1000);
+  rmSync(join(root, 'partial.json'), { force: true });
 
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(root, `${stamp}.json`), JSON.stringify(results, null, 2));

@@ -111,7 +111,8 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
         notifications: { taskQueue, policy: placeholderPolicy },
       },
       tuning: config.worker,
-      overrides: { workflowBundle: await workflowBundle() },
+      // BENCH_WORKER_OVERRIDES: extra Worker.create options as JSON, for tuning experiments.
+      overrides: { workflowBundle: await workflowBundle(), ...JSON.parse(process.env.BENCH_WORKER_OVERRIDES || '{}') },
     });
     running = worker.run();
     running.catch(() => undefined);

@@ -80,7 +80,7 @@ export function renderReport(results: BenchResults): string {
       '(each message\'s SQS SentTimestamp minus its own release time: T, or T plus its spread offset). ' +
       'Every run received every message exactly once before it reported.',
     '',
-    '| system | time to last (s) | throughput (msg/s) | lag p50 (s) | lag p95 (s) | lag p99 (s) | Temporal ÷ it (throughput) | % of ceiling |',
+    '| system | time to last (s) | throughput (msg/s) | lag p50 (s) | lag p95 (s) | lag p99 (s) | throughput ÷ Temporal\'s | % of ceiling |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const [name, runs] of systems) {
@@ -88,7 +88,7 @@ export function renderReport(results: BenchResults): string {
     lines.push(
       `| ${name} | ${cell(runs.map((run) => run.totalMs), seconds)} | ${cell(runs.map((run) => run.throughput), int)} | ` +
         `${cell(runs.map((run) => run.lagP50), seconds)} | ${cell(runs.map((run) => run.lagP95), seconds)} | ${cell(runs.map((run) => run.lagP99), seconds)} | ` +
-        `${ratio(temporalThroughput, throughput)} | ${Number.isFinite(ceilingThroughput) ? `${((throughput / ceilingThroughput) * 100).toFixed(1)} %` : 'n/a'} |`,
+        `${ratio(throughput, temporalThroughput)} | ${Number.isFinite(ceilingThroughput) ? `${((throughput / ceilingThroughput) * 100).toFixed(1)} %` : 'n/a'} |`,
     );
   }
   lines.push('', '![Messages in the delivery queue over time since T, median run of each system](results/release.png)', '');
@@ -148,7 +148,8 @@ export function renderReport(results: BenchResults): string {
       '| --- | --- |',
       `| time to schedule them (scheduleMany) | ${seconds(sleeping.scheduleMs)} s (${int(sleeping.intakePerSecond)}/s) |`,
       `| until every one had run its first task (visible as held) | ${seconds(sleeping.allHeldMs)} s |`,
-      `| worker RSS before → after | ${mib(sleeping.workerRssBeforeBytes)} → ${mib(sleeping.workerRssAfterBytes)} (${(((sleeping.workerRssAfterBytes - sleeping.workerRssBeforeBytes) / sleeping.n) / 1024).toFixed(2)} KiB per held notification) |`,
+      `| worker RSS before → after | ${mib(sleeping.workerRssBeforeBytes)} → ${mib(sleeping.workerRssAfterBytes)} |`,
+      `| RSS growth per cached workflow (growth ÷ min(N, ${sleeping.workerTuning.maxCachedWorkflows} cached)) | ${((sleeping.rssPerCachedWorkflowBytes ?? 0) / 1024).toFixed(0)} KiB |`,
       `| dev server database (SQLite file, WAL and shm included) | ${mib(sleeping.dbBytesBefore)} → ${mib(sleeping.dbBytesAfter)} |`,
       `| database bytes per held notification | ${int(sleeping.dbBytesPerHeld)} B |`,
       '',

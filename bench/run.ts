@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: every benchmark of bench/README.md in one run, on one machine.
  *
- *   npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 2] [--spread-runs 1] [--spread 120]
- *                    [--sleeping 10000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]
+ *   npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 1] [--spread-runs 1] [--spread 120]
+ *                    [--sleeping 5000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]
  *
  * --runs is per alternative (legacy drain, BullMQ, ceiling: seconds each); the Temporal release
  * takes minutes per run at N = 10,000 on 2 cores, so it has its own counts, sized so that the
@@ -40,7 +40,7 @@ interface Flags {
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { n: 10_000, runs: 3, temporalRuns: 2, spreadRuns: 1, spread: 120, sleeping: 10_000, bullmqConcurrency: 50, only: new Set(['release', 'alternatives', 'sleeping']), readme: true };
+  const flags: Flags = { n: 10_000, runs: 3, temporalRuns: 1, spreadRuns: 1, spread: 120, sleeping: 5_000, bullmqConcurrency: 50, only: new Set(['release', 'alternatives', 'sleeping']), readme: true };
   for (let index = 0; index < argv.length; index += 1) {
     const [name, inline] = argv[index]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++index] ?? '';
@@ -61,7 +61,7 @@ function parseFlags(argv: string[]): Flags {
       case '--no-readme': flags.readme = false; break;
       case '--help':
       case '-h':
-        console.log('npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 2] [--spread-runs 1] [--spread 120] [--sleeping 10000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]');
+        console.log('npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 1] [--spread-runs 1] [--spread 120] [--sleeping 5000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]');
         process.exit(0);
       default:
         throw new Error(`unknown flag ${name} (try --help)`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
@@ -66,6 +67,8 @@ export interface TemporalReleaseResult extends ReleaseFigures {
   scheduleMs: number;
   /** Idle time between the last start and T (the quiet window ends on whole minutes). */
   idleBeforeReleaseMs: number;
+  /** From the last start until every workflow had run its first task (undefined: not before T - 3 s). */
+  heldAfterScheduleMs?: number;
   /** CPU ms per component from T to the last arrival. */
   cpuMs: Record<string, number>;
   workerRssBytes: number;
@@ -132,7 +135,11 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     log(`  scheduled in ${(scheduleMs / 1000).toFixed(1)} s (${Math.round((n * 1000) / scheduleMs)}/s); ${(idleBeforeReleaseMs / 1000).toFixed(1)} s to T`);
     if (idleBeforeReleaseMs < 1_000) throw new TooLateError(scheduleMs, n);
 
-    if (options.whileWaiting) await options.whileWaiting(releaseAtMs - 3_000);
+    // Other benchmarks may use the idle time before T only once the dev server and the worker are
+    // idle too: every workflow has run its first task and sleeps on its timer.
+    const heldMs = await waitUntilHeld(servers.env.client, taskQueue, n, releaseAtMs - 3_000);
+    log(heldMs === undefined ? '  not all held yet 3 s before T: nothing else runs before T' : `  all ${n} held ${(heldMs / 1000).toFixed(1)} s after the last start`);
+    if (heldMs !== undefined && options.whileWaiting) await options.whileWaiting(releaseAtMs - 3_000);
     await sleep(releaseAtMs - Date.now() - 500);
     const cpuBefore = cpuByComponent();
     const expectedIds = new Set(inputs.map((input) => input.notificationId));
@@ -150,6 +157,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       intakePerSecond: (n * 1000) / scheduleMs,
       scheduleMs,
       idleBeforeReleaseMs,
+      heldAfterScheduleMs: heldMs,
       cpuMs,
       workerRssBytes: rssPeak,
     };
@@ -159,6 +167,17 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     await deleteQueue(sqs, deliveryQueueUrl);
     await servers.stop();
   }
+}
+
+/** Waits until N workflows of the task queue are visible as held; ms since the call, or undefined past the deadline. */
+async function waitUntilHeld(client: Client, taskQueue: string, n: number, deadlineMs: number): Promise<number | undefined> {
+  const start = Date.now();
+  const query = `TaskQueue = '${taskQueue}' AND NotificationStatus = 'held'`;
+  while (Date.now() < deadlineMs) {
+    if ((await client.workflow.count(query)).count >= n) return Date.now() - start;
+    await sleep(1_000);
+  }
+  return undefined;
 }
 
 export class TooLateError extends Error {
@@ -180,6 +199,8 @@ export interface SleepingResult {
   dbBytesBefore: number;
   dbBytesAfter: number;
   dbBytesPerHeld: number;
+  /** RSS growth divided by the workflows the worker can keep cached (min of N and maxCachedWorkflows). */
+  rssPerCachedWorkflowBytes: number;
   workerTuning: Config['worker'];
 }
 
@@ -260,6 +281,7 @@ export async function runSleeping(options: { config: Config; n: number; label?: 
       dbBytesBefore,
       dbBytesAfter,
       dbBytesPerHeld: (dbBytesAfter - dbBytesBefore) / n,
+      rssPerCachedWorkflowBytes: (workerRssAfterBytes - workerRssBeforeBytes) / Math.min(n, config.worker.maxCachedWorkflows),
       workerTuning: config.worker,
     };
     log(`  ${n} held: worker RSS ${(workerRssBeforeBytes / 2 ** 20).toFixed(0)} -> ${(workerRssAfterBytes / 2 ** 20).toFixed(0)} MiB, DB ${(result.dbBytesPerHeld / 1024).toFixed(1)} KiB per notification`);

@@ -6,24 +6,18 @@
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
-import { activityDepsFromConfig } from '../src/workers/activityDeps';
-import { createNotificationWorker } from '../src/workers/createWorker';
+import { configuredQueueNames } from '../src/stack/elasticMqConfig';
+import { createConfiguredWorker } from '../src/workers/createWorker';
 import { ensureQueue, createSqsClient } from '../src/sqs';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadConfig();
   const sqs = createSqsClient(config.sqs);
-  for (const name of [config.sqs.deliveryQueue, config.sqs.legacyWaitQueue, config.sqs.deadLetterQueue]) await ensureQueue(sqs, name);
+  for (const name of configuredQueueNames(config.sqs)) await ensureQueue(sqs, name);
   sqs.destroy();
   const connection = await NativeConnection.connect({ address: config.temporal.address! });
-  const worker = await createNotificationWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    deps: await activityDepsFromConfig(config),
-    tuning: config.worker,
-  });
+  const worker = await createConfiguredWorker(config, connection);
   console.log(`worker polling task queue "${config.temporal.taskQueue}"`);
   await worker.run();
   await connection.close();

@@ -17,3 +17,8 @@ export async function temporalConnectionOptions(temporal: Config['temporal'], ad
     : undefined;
   return { address, tls, apiKey: temporal.apiKey };
 }
+
+/** The server to talk to: TEMPORAL_ADDRESS, else the local stack's dev server (`npm start`). */
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `localhost:${config.localStack.temporalPort}`;
+}

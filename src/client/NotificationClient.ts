@@ -25,7 +25,7 @@ import {
   type NotificationResult,
 } from '../notification';
 import { policyFromConfig, type QuietHoursPolicy } from '../policy';
-import { temporalConnectionOptions } from '../temporalConnection';
+import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
 import type { notificationWorkflow } from '../workflows/notification';
 import {
   cancelUpdate,
@@ -68,7 +68,7 @@ export class NotificationClient {
 
   /** Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends). */
   static async connect(config: Config = loadConfig()): Promise<NotificationClient> {
-    const address = config.temporal.address ?? `localhost:${config.localStack.temporalPort}`;
+    const address = temporalAddress(config);
     const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
     return new NotificationClient({
       client: new Client({ connection, namespace: config.temporal.namespace }),

@@ -12,7 +12,7 @@ import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_
 import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { startLocalServers, type LocalServers } from './localServers';
 import { stderrLog } from './progress';
-import { createStackWorker } from './worker';
+import { createConfiguredWorker } from '../workers/createWorker';
 
 async function printBanner(servers: LocalServers, dbFilename: string): Promise<void> {
   const { config, started } = servers;
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   });
   try {
     if (signals > 0) return;
-    worker = await createStackWorker(servers.config, servers.env.nativeConnection);
+    worker = await createConfiguredWorker(servers.config, servers.env.nativeConnection);
     // As every worker process does (src/workers/main.ts): bring the legacy schedule to its spec.
     const scheduleAction = await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config));
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);

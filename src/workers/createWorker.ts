@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../config';
+import { activityDepsFromConfig } from './activityDeps';
 
 export interface NotificationWorkerOptions {
   connection: NativeConnection;
@@ -35,3 +36,18 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Pr
 }
 
 export type { SQSClient };
+
+/**
+ * The production worker from the configuration: its dependencies from activityDepsFromConfig and
+ * its tuning from config.worker. The worker process, `npm start`, the tests and the benchmark all
+ * build it here, so a new dependency reaches every one of them.
+ */
+export async function createConfiguredWorker(config: Config, connection: NativeConnection): Promise<Worker> {
+  return createNotificationWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: await activityDepsFromConfig(config),
+    tuning: config.worker,
+  });
+}

@@ -6,22 +6,15 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
-import { temporalConnectionOptions } from '../temporalConnection';
-import { activityDepsFromConfig } from './activityDeps';
-import { createNotificationWorker } from './createWorker';
+import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
+import { createConfiguredWorker } from './createWorker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const address = config.temporal.address ?? 'localhost:7233';
+  const address = temporalAddress(config);
   const connectionOptions = await temporalConnectionOptions(config.temporal, address);
   const connection = await NativeConnection.connect(connectionOptions);
-  const worker = await createNotificationWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    deps: await activityDepsFromConfig(config),
-    tuning: config.worker,
-  });
+  const worker = await createConfiguredWorker(config, connection);
   // Every worker brings the legacy-queue schedule to the configured spec: idempotent, so any
   // number of replicas may do it at once.
   const clientConnection = await Connection.connect(connectionOptions);

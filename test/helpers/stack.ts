@@ -17,9 +17,9 @@ import { createSqsClient, ensureQueue, resolveQueueUrls, type QueueUrls } from '
 import { configuredQueueNames } from '../../src/stack/elasticMqConfig';
 import { startLocalServers } from '../../src/stack/localServers';
 import { startTimeSkippingServer } from '../../src/stack/temporalServers';
-import { createStackWorker } from '../../src/stack/worker';
+import { createConfiguredWorker } from '../../src/workers/createWorker';
 
-export { createStackWorker as startWorker };
+export { createConfiguredWorker as startWorker };
 /** The time-skipping server with the project's search attributes; the caller tears it down. */
 export { startTimeSkippingServer as startTimeSkippingEnv };
 

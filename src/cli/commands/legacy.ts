@@ -10,13 +10,13 @@ import {
   RECONCILE_SCHEDULE_ID,
 } from '../../schedules/reconcileSchedule';
 import { createSqsClient, queueDepth, resolveQueueUrls } from '../../sqs';
-import { temporalConnectionOptions } from '../../temporalConnection';
+import { temporalAddress, temporalConnectionOptions } from '../../temporalConnection';
 import type { reconcileLegacyQueueWorkflow } from '../../workflows/reconcileLegacyQueue';
 import { UsageError, type CliCommand } from '../command';
 import { createProgressBar } from '../progressBar';
 
 async function withTemporal<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
-  const address = config.temporal.address ?? `localhost:${config.localStack.temporalPort}`;
+  const address = temporalAddress(config);
   const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
   try {
     return await use(new Client({ connection, namespace: config.temporal.namespace }));

@@ -1,14 +1,20 @@
 /**
  * The local stack's smoke tests: the worker, its timers and SQS working together.
  * (a) on the time-skipping server a 12-hour sleep passes at once: the server's clock moves 12 h;
- * (b) on the dev server with ElasticMQ the worker's message really lands in the delivery queue.
+ * (b) on the dev server with ElasticMQ the worker's message really lands in the delivery queue;
+ * (c) `npm start`'s dev server on a SQLite file (with the stack's pragmas) keeps a sleeping
+ *     workflow across a restart.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Worker } from '@temporalio/worker';
 import { NotificationReleaseAtKey, NotificationStatusKey } from '../src/searchAttributes';
+import { startDevServer } from '../src/stack/temporalServers';
 import { smokeWorkflow } from '../src/workflows/smoke';
 import { startWorker, withE2EStack, withTimeSkippingEnv } from './helpers/stack';
 
@@ -85,6 +91,35 @@ describe('local stack smoke', () => {
       const message = await receiveBody(sqs, queueUrls.delivery, body);
       assert.ok(message, `no message with body ${body} in ${queueUrls.delivery}`);
       assert.equal(message.MessageId, result.messageId);
+    });
+  });
+
+  describe('dev server on a SQLite file', () => {
+    test('a sleeping workflow is still there after the server restarts', { timeout: 120_000 }, async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'kst-smoke-sqlite-'));
+      const dbFilename = join(dataDir, 'temporal.sqlite');
+      const workflowId = `smoke-sqlite-${randomUUID()}`;
+      try {
+        const first = await startDevServer({ dbFilename });
+        let runId: string;
+        try {
+          // No worker: the workflow stays scheduled, as a held notification does overnight.
+          const handle = await first.client.workflow.start(smokeWorkflow, { args: [{}], taskQueue: `smoke-sqlite-${randomUUID()}`, workflowId });
+          runId = handle.firstExecutionRunId;
+        } finally {
+          await first.teardown();
+        }
+        const second = await startDevServer({ dbFilename });
+        try {
+          const described = await second.client.workflow.getHandle(workflowId).describe();
+          assert.equal(described.runId, runId);
+          assert.equal(described.status.name, 'RUNNING');
+        } finally {
+          await second.teardown();
+        }
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
     });
   });
 });

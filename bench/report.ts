@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Config } from '../src/config';
 import type { AlternativeResult } from './alternatives';
 import { spreadOf, type ReleaseFigures } from './common';
+import type { FloorResult } from './floor/run';
 import type { SleepingResult, TemporalReleaseResult } from './temporal';
 
 export interface BenchResults {
@@ -13,11 +14,13 @@ export interface BenchResults {
   startedAt: string;
   wallSeconds?: number;
   machine: { cores: number; cpuModel: string; memoryGiB: number; node: string; temporalCli: string; elasticMq: string; redis?: string; bullmq: string };
-  flags: { n: number; runs: number; temporalRuns: number; spreadRuns: number; spread: number; sleeping: number; bullmqConcurrency: number };
+  flags: { n: number; runs: number; temporalRuns: number; spreadRuns: number; floorRuns: number; spread: number; sleeping: number; bullmqConcurrency: number };
   workerTuning: Config['worker'];
   workerOverrides?: string;
   temporal: TemporalReleaseResult[];
   temporalSpread: TemporalReleaseResult[];
+  /** Release runs of the timer-only floor workflow (bench/floor/). */
+  floor: FloorResult[];
   legacy: AlternativeResult[];
   bullmq: (AlternativeResult & { addMs: number })[];
   ceiling: AlternativeResult[];
@@ -59,7 +62,7 @@ export function renderReport(results: BenchResults): string {
       `${results.workerTuning.maxCachedWorkflows} cached workflows${results.workerOverrides ? `, plus Worker.create options ${results.workerOverrides}` : ''}.`,
     '',
     `Cells are the median of the runs with (min–max) when there are several: ${flags.temporalRuns} Temporal run(s), ` +
-      `${flags.spreadRuns} with the spread, ${flags.runs} of each alternative; N = ${int(flags.n)} each.`,
+      `${flags.spreadRuns} with the spread, ${flags.floorRuns > 0 ? `${flags.floorRuns} of the floor, ` : ''}${flags.runs} of each alternative; N = ${int(flags.n)} each.`,
     '',
   );
 
@@ -67,6 +70,7 @@ export function renderReport(results: BenchResults): string {
   const systems: [string, ReleaseFigures[]][] = [
     ['Temporal (this project)', results.temporal],
     [`Temporal, morning spread ${flags.spread} s`, results.temporalSpread],
+    ['Temporal floor: a timer-only workflow, no send (its close time counts as arrival)', results.floor],
     ['Legacy drain (old Lambda loop)', results.legacy],
     [`BullMQ delayed jobs (worker concurrency ${flags.bullmqConcurrency})`, results.bullmq],
     [`SQS ceiling (SendMessageBatch, concurrency ${results.ceiling[0]?.concurrency ?? '?'})`, results.ceiling],
@@ -97,6 +101,7 @@ export function renderReport(results: BenchResults): string {
   const cpuRows = [
     ['Temporal', results.temporal],
     ['Temporal, spread', results.temporalSpread],
+    ['Temporal floor', results.floor],
     ['Legacy drain', results.legacy],
     ['BullMQ', results.bullmq],
     ['SQS ceiling', results.ceiling],

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark of bench/README.md in one run, on one machine.
  *
- *   npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 1] [--spread-runs 1] [--spread 120]
+ *   npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 1] [--spread-runs 1] [--floor-runs 0] [--spread 120]
  *                    [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]
  *
  * --runs is per alternative (legacy drain, BullMQ, ceiling: seconds each); the Temporal release
@@ -23,6 +23,7 @@ import { startElasticMq } from '../src/stack/elasticMq';
 import { VERSIONS } from '../src/stack/versions';
 import { bestCeilingConcurrency, runBullMq, runCeiling, runLegacyDrain, startRedis, type AlternativeResult } from './alternatives';
 import { log } from './common';
+import { runReleaseFloor } from './floor/run';
 import { writeLinePlot } from './plot';
 import { renderReport, writeReadme, type BenchResults } from './report';
 import { runSleeping, runTemporalRelease, TooLateError, workflowBundle, type TemporalReleaseResult } from './temporal';
@@ -32,6 +33,7 @@ interface Flags {
   runs: number;
   temporalRuns: number;
   spreadRuns: number;
+  floorRuns: number;
   spread: number;
   sleeping: number;
   bullmqConcurrency: number;
@@ -40,7 +42,7 @@ interface Flags {
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { n: 10_000, runs: 3, temporalRuns: 1, spreadRuns: 1, spread: 120, sleeping: 3_000, bullmqConcurrency: 50, only: new Set(['release', 'alternatives', 'sleeping']), readme: true };
+  const flags: Flags = { n: 10_000, runs: 3, temporalRuns: 1, spreadRuns: 1, floorRuns: 0, spread: 120, sleeping: 3_000, bullmqConcurrency: 50, only: new Set(['release', 'alternatives', 'sleeping']), readme: true };
   for (let index = 0; index < argv.length; index += 1) {
     const [name, inline] = argv[index]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++index] ?? '';
@@ -54,6 +56,7 @@ function parseFlags(argv: string[]): Flags {
       case '--runs': flags.runs = Math.max(1, number('runs per alternative')); break;
       case '--temporal-runs': flags.temporalRuns = number('Temporal release runs without spread'); break;
       case '--spread-runs': flags.spreadRuns = number('Temporal release runs with the spread'); break;
+      case '--floor-runs': flags.floorRuns = number('release runs of the timer-only floor workflow'); break;
       case '--spread': flags.spread = number('the morning spread in seconds'); break;
       case '--sleeping': flags.sleeping = number('held notifications for the cost of sleeping'); break;
       case '--bullmq-concurrency': flags.bullmqConcurrency = Math.max(1, number('the BullMQ worker concurrency')); break;
@@ -61,7 +64,7 @@ function parseFlags(argv: string[]): Flags {
       case '--no-readme': flags.readme = false; break;
       case '--help':
       case '-h':
-        console.log('npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 1] [--spread-runs 1] [--spread 120] [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]');
+        console.log('npm run bench -- [--n 10000] [--runs 3] [--temporal-runs 1] [--spread-runs 1] [--floor-runs 0] [--spread 120] [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]');
         process.exit(0);
       default:
         throw new Error(`unknown flag ${name} (try --help)`);
@@ -107,11 +110,12 @@ async function main(): Promise<void> {
       redis: redis?.version,
       bullmq: require('bullmq/package.json').version as string,
     },
-    flags: { n: flags.n, runs: flags.runs, temporalRuns: flags.temporalRuns, spreadRuns: flags.spreadRuns, spread: flags.spread, sleeping: flags.sleeping, bullmqConcurrency: flags.bullmqConcurrency },
+    flags: { n: flags.n, runs: flags.runs, temporalRuns: flags.temporalRuns, spreadRuns: flags.spreadRuns, floorRuns: flags.floorRuns, spread: flags.spread, sleeping: flags.sleeping, bullmqConcurrency: flags.bullmqConcurrency },
     workerTuning: config.worker,
     workerOverrides: process.env.BENCH_WORKER_OVERRIDES || undefined,
     temporal: [],
     temporalSpread: [],
+    floor: [],
     legacy: [],
     bullmq: [],
     ceiling: [],
@@ -169,8 +173,12 @@ async function main(): Promise<void> {
         if (run < flags.spreadRuns && flags.spread > 0) results.temporalSpread.push(await release(flags.spread, `temporal spread ${flags.spread} s #${run + 1}`));
         writeFileSync(join(root, 'partial.json'), JSON.stringify(results, null, 2));
       }
+      for (let run = 0; run < flags.floorRuns; run += 1) {
+        results.floor.push(await runReleaseFloor({ config, n: flags.n, expectedIntakePerSecond: expectedIntake, label: `floor #${run + 1}` }));
+      }
     }
     for (const job of pending.splice(0)) await runAlternative(job);
+    writeFileSync(join(root, 'partial.json'), JSON.stringify(results, null, 2));
 
     if (flags.only.has('sleeping') && flags.sleeping > 0) {
       results.sleeping = await runSleeping({ config, n: flags.sleeping });
@@ -204,6 +212,7 @@ function writeReleasePlot(file: string, results: BenchResults): void {
   const series = [
     ['Temporal', pick(results.temporal)],
     [`Temporal, spread ${results.flags.spread} s`, pick(results.temporalSpread)],
+    ['Temporal floor (timer-only workflow, closed)', pick(results.floor)],
     ['Legacy drain', pick(results.legacy)],
     [`BullMQ (concurrency ${results.flags.bullmqConcurrency})`, pick(results.bullmq)],
     ['SQS ceiling (SendMessageBatch)', pick(results.ceiling)],

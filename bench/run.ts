@@ -10,8 +10,8 @@
  *
  * Starts its own servers (ElasticMQ, a Temporal dev server per run, redis-server), whatever
  * TEMPORAL_ADDRESS / AWS_ENDPOINT_URL_SQS say, and stops them at the end. Writes
- * bench/results/<time>.json, bench/results/latest.json, bench/results/release.png, and the
- * results section of bench/README.md.
+ * bench/results/<time>.json and, unless --no-readme, bench/results/latest.json,
+ * bench/results/release.png and the results section of bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -193,13 +193,17 @@ async function main(): Promise<void> {
 
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(root, `${stamp}.json`), JSON.stringify(results, null, 2));
-  writeFileSync(join(root, 'latest.json'), JSON.stringify(results, null, 2));
-  const plotFile = join(root, 'release.png');
-  writeReleasePlot(plotFile, results);
+  // README.md, latest.json and release.png are published together; with --no-readme the plot gets
+  // its own name, so the README never shows another run's plot.
+  const plotName = flags.readme ? 'release.png' : `${stamp}-release.png`;
+  writeReleasePlot(join(root, plotName), results);
   const report = renderReport(results);
   console.log(report);
-  if (flags.readme) writeReadme(join(__dirname, 'README.md'), report);
-  log(`done in ${results.wallSeconds} s; results in bench/results/${stamp}.json, plot bench/results/release.png`);
+  if (flags.readme) {
+    writeFileSync(join(root, 'latest.json'), JSON.stringify(results, null, 2));
+    writeReadme(join(__dirname, 'README.md'), report);
+  }
+  log(`done in ${results.wallSeconds} s; results in bench/results/${stamp}.json, plot bench/results/${plotName}`);
 }
 
 /** The median run of each system (by total time), as messages delivered over seconds since T. */

@@ -34,10 +34,14 @@ import {
 const ZONE = 'Asia/Seoul';
 const quietLog = () => undefined;
 
-let bundle: WorkflowBundleWithSourceMap | undefined;
-/** The workflow bundle, built once and reused by every worker of the benchmark. */
-export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+/** The workflow bundle of a workflows file (default: the production one), built once per file. */
+export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    bundles.set(workflowsPath, bundle);
+  }
   return bundle;
 }
 

@@ -5,23 +5,17 @@
  * "arrival" is each workflow's close time.
  */
 import type { Client } from '@temporalio/client';
-import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/config';
 import { startLocalServers } from '../../src/stack/localServers';
 import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, type ReleaseFigures } from '../common';
-import { nextWholeMinute } from '../temporal';
+import { nextWholeMinute, workflowBundle } from '../temporal';
 import { releaseFloorWorkflow } from './workflows';
 
 export interface FloorResult extends ReleaseFigures {
   system: string;
   intakePerSecond: number;
   cpuMs: Record<string, number>;
-}
-
-let bundle: WorkflowBundleWithSourceMap | undefined;
-async function floorBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
-  return bundle;
 }
 
 /** One floor release on a fresh in-memory dev server, with the production worker tuning. */
@@ -38,7 +32,7 @@ export async function runReleaseFloor(options: { config: Config; n: number; expe
       connection: servers.env.nativeConnection,
       namespace: servers.config.temporal.namespace,
       taskQueue,
-      workflowBundle: await floorBundle(),
+      workflowBundle: await workflowBundle(require.resolve('./workflows')),
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
     });

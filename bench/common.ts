@@ -13,6 +13,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
 import { deliveryMessageBody } from '../src/activities/delivery';
 import { parseNotification, type Notification, type NotificationInput } from '../src/notification';
 import { ensureQueue } from '../src/sqs';
@@ -312,4 +313,39 @@ export async function inLanes<T>(items: readonly T[], concurrency: number, work:
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+}
+
+export interface WaitForCountOptions {
+  /** Between two counts: each one scans the visibility table of the server being measured. */
+  pollMs: number;
+  /** Give up (return undefined) at this instant. */
+  deadlineMs?: number;
+  /** Fail when the count has not grown for this long. */
+  stallMs?: number;
+  /** Log the count this often. */
+  logEveryMs?: number;
+  /** What is counted, for the log and the error ("held", "completed"). */
+  what: string;
+}
+
+/** Polls a visibility count until it reaches n; ms waited, or undefined at the deadline. */
+export async function waitForCount(client: Client, query: string, n: number, options: WaitForCountOptions): Promise<number | undefined> {
+  const start = Date.now();
+  let best = 0;
+  let grewAt = start;
+  let loggedAt = start;
+  while (options.deadlineMs === undefined || Date.now() < options.deadlineMs) {
+    const { count } = await client.workflow.count(query);
+    if (count >= n) return Date.now() - start;
+    if (count > best) [best, grewAt] = [count, Date.now()];
+    if (options.stallMs !== undefined && Date.now() - grewAt > options.stallMs) {
+      throw new Error(`only ${best} of ${n} ${options.what}, and none more for ${options.stallMs / 1000} s`);
+    }
+    if (options.logEveryMs !== undefined && Date.now() - loggedAt > options.logEveryMs) {
+      log(`  ${best} of ${n} ${options.what}`);
+      loggedAt = Date.now();
+    }
+    await sleep(options.pollMs);
+  }
+  return undefined;
 }

@@ -154,7 +154,7 @@ export function renderReport(results: BenchResults): string {
       `| time to schedule them (scheduleMany) | ${seconds(sleeping.scheduleMs)} s (${int(sleeping.intakePerSecond)}/s) |`,
       `| until every one had run its first task (visible as held) | ${seconds(sleeping.allHeldMs)} s |`,
       `| worker RSS before → after | ${mib(sleeping.workerRssBeforeBytes)} → ${mib(sleeping.workerRssAfterBytes)} |`,
-      `| RSS growth per cached workflow (growth ÷ min(N, ${sleeping.workerTuning.maxCachedWorkflows} cached)) | ${((sleeping.rssPerCachedWorkflowBytes ?? 0) / 1024).toFixed(0)} KiB |`,
+      `| RSS growth per cached workflow (growth ÷ min(N, ${sleeping.workerTuning.maxCachedWorkflows} cached)) | ${(sleeping.rssPerCachedWorkflowBytes / 1024).toFixed(0)} KiB |`,
       `| dev server database (SQLite file, WAL and shm included) | ${mib(sleeping.dbBytesBefore)} → ${mib(sleeping.dbBytesAfter)} |`,
       `| database bytes per held notification | ${int(sleeping.dbBytesPerHeld)} B |`,
       '',

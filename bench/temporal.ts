@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
@@ -28,6 +27,7 @@ import {
   releaseFigures,
   rssOf,
   sleep,
+  waitForCount,
   type ReleaseFigures,
 } from './common';
 
@@ -141,7 +141,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
 
     // Other benchmarks may use the idle time before T only once the dev server and the worker are
     // idle too: every workflow has run its first task and sleeps on its timer.
-    const heldMs = await waitUntilHeld(servers.env.client, taskQueue, n, releaseAtMs - 3_000);
+    const heldMs = await waitForCount(servers.env.client, heldQuery(taskQueue), n, { pollMs: 1_000, deadlineMs: releaseAtMs - 3_000, what: 'held' });
     log(heldMs === undefined ? '  not all held yet 3 s before T: nothing else runs before T' : `  all ${n} held ${(heldMs / 1000).toFixed(1)} s after the last start`);
     if (heldMs !== undefined && options.whileWaiting) await options.whileWaiting(releaseAtMs - 3_000);
     await sleep(releaseAtMs - Date.now() - 500);
@@ -173,16 +173,8 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
   }
 }
 
-/** Waits until N workflows of the task queue are visible as held; ms since the call, or undefined past the deadline. */
-async function waitUntilHeld(client: Client, taskQueue: string, n: number, deadlineMs: number): Promise<number | undefined> {
-  const start = Date.now();
-  const query = `TaskQueue = '${taskQueue}' AND NotificationStatus = 'held'`;
-  while (Date.now() < deadlineMs) {
-    if ((await client.workflow.count(query)).count >= n) return Date.now() - start;
-    await sleep(1_000);
-  }
-  return undefined;
-}
+/** Notifications of the task queue that have run their first task and sleep on their timer. */
+const heldQuery = (taskQueue: string) => `TaskQueue = '${taskQueue}' AND NotificationStatus = 'held'`;
 
 export class TooLateError extends Error {
   constructor(readonly scheduleMs: number, readonly n: number) {
@@ -263,23 +255,9 @@ export async function runSleeping(options: { config: Config; n: number; label?: 
     }
     const scheduleMs = performance.now() - start;
     // Every workflow has run its first task once it is visible as held.
-    const query = `TaskQueue = '${taskQueue}' AND NotificationStatus = 'held'`;
-    // At 100,000 the first tasks take far longer than the starts: wait while there is progress.
-    let held = 0;
-    let lastProgressAt = Date.now();
-    let lastLogAt = Date.now();
-    for (;;) {
-      const count = (await servers.env.client.workflow.count(query)).count;
-      if (count >= n) break;
-      if (count > held) [held, lastProgressAt] = [count, Date.now()];
-      if (Date.now() - lastProgressAt > 120_000) throw new Error(`only ${held} of ${n} notifications are held, and none more for 2 minutes`);
-      if (Date.now() - lastLogAt > 60_000) {
-        log(`  ${held} of ${n} held`);
-        lastLogAt = Date.now();
-      }
-      // A count scans the visibility table: at 100,000 rows, polling fast would load the server measured.
-      await sleep(n > 10_000 ? 2_000 : 500);
-    }
+    // At 100,000 the first tasks take far longer than the starts: wait while there is progress, and
+    // count less often on a large table.
+    await waitForCount(servers.env.client, heldQuery(taskQueue), n, { pollMs: n > 10_000 ? 2_000 : 500, stallMs: 120_000, logEveryMs: 60_000, what: 'held' });
     const allHeldMs = performance.now() - start;
     await sleep(3_000);
     const workerRssAfterBytes = rssOf(child.pid!);

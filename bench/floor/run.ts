@@ -4,11 +4,10 @@
  * answers "would a leaner workflow beat the alternatives on this server?" without SQS in the way:
  * "arrival" is each workflow's close time.
  */
-import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/config';
 import { startLocalServers } from '../../src/stack/localServers';
-import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, type ReleaseFigures } from '../common';
+import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, waitForCount, type ReleaseFigures } from '../common';
 import { nextWholeMinute, workflowBundle } from '../temporal';
 import { releaseFloorWorkflow } from './workflows';
 
@@ -50,10 +49,11 @@ export async function runReleaseFloor(options: { config: Config; n: number; expe
     if (Date.now() > releaseAtMs - 1_000) throw new Error(`starting ${n} took ${Math.round(scheduleMs)} ms and ran past T`);
     await sleep(releaseAtMs - Date.now() - 500);
     const cpuBefore = cpuByComponent();
-    await waitUntilCompleted(client, taskQueue, n);
+    const completedQuery = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
+    await waitForCount(client, completedQuery, n, { pollMs: 1_000, stallMs: 60_000, what: 'floor workflows completed' });
     const cpuMs = cpuDelta(cpuBefore, cpuByComponent());
     const closed = new Map<string, number>();
-    for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'` })) {
+    for await (const execution of client.workflow.list({ query: completedQuery })) {
       closed.set(execution.workflowId, execution.closeTime!.getTime());
     }
     if (closed.size !== n) throw new Error(`${closed.size} of ${n} floor workflows completed`);
@@ -66,19 +66,5 @@ export async function runReleaseFloor(options: { config: Config; n: number; expe
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);
     await servers.stop();
-  }
-}
-
-/** Polls until N workflows of the task queue have completed; fails after a minute without progress. */
-async function waitUntilCompleted(client: Client, taskQueue: string, n: number): Promise<void> {
-  const query = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
-  let last = -1;
-  let lastProgressAt = Date.now();
-  for (;;) {
-    const { count } = await client.workflow.count(query);
-    if (count >= n) return;
-    if (count > last) [last, lastProgressAt] = [count, Date.now()];
-    if (Date.now() - lastProgressAt > 60_000) throw new Error(`floor: ${count} of ${n} completed and no progress for a minute`);
-    await sleep(1_000);
   }
 }

@@ -54,6 +54,14 @@ export const NotificationSchema = z.object({
   expiresAt: isoInstant.optional(),
 });
 
+/** The argument of the `updateConsent` update: a real boolean, never a truthy string such as "false". */
+export const ConsentChangeSchema = z.object({ nightConsent: z.boolean() }).strict();
+export type ConsentChange = z.infer<typeof ConsentChangeSchema>;
+
+/** The argument of the `reschedule` update: an instant with its offset, or null to clear notBefore. */
+export const RescheduleSchema = z.object({ notBefore: isoInstant.nullable() }).strict();
+export type Reschedule = z.infer<typeof RescheduleSchema>;
+
 /** What a producer passes in (defaults not yet applied). */
 export type NotificationInput = z.input<typeof NotificationSchema>;
 /** A validated notification, defaults applied. */
@@ -72,14 +80,22 @@ export class InvalidNotificationError extends Error {
 
 /** Validates a notification; throws InvalidNotificationError naming every bad field. */
 export function parseNotification(input: unknown): Notification {
-  const parsed = NotificationSchema.safeParse(input);
+  return parseWith(NotificationSchema, input, 'notification');
+}
+
+/**
+ * Validates anything against one of the schemas above; throws InvalidNotificationError naming every
+ * bad field. Updates go through this too: the Web UI, the temporal CLI or another SDK can send them.
+ */
+export function parseWith<T extends z.ZodTypeAny>(schema: T, input: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => ({
     field: issue.path.join('.') || '(root)',
     message: issue.message,
   }));
   throw new InvalidNotificationError(
-    `invalid notification: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
+    `invalid ${what}: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
     issues,
   );
 }

@@ -294,3 +294,13 @@ describe('as a process', () => {
     }
   });
 });
+
+describe('reschedule on the command line', () => {
+  test('an instant without an offset is a usage error, reported before anything connects', async () => {
+    // TEMPORAL_ADDRESS points nowhere: a command that connected first would fail differently.
+    const run = await cli(['reschedule', 'n-1', '2026-11-24T09:00:00'], { env: { TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /notBefore/);
+    assert.match(run.stderr, /offset/);
+  });
+});

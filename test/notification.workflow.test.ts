@@ -13,7 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
-import { NotificationClient } from '../src/client';
+import { InvalidNotificationError, NotificationClient } from '../src/client';
 import type { DeliveryRequest } from '../src/activities';
 import type { NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
@@ -330,5 +330,47 @@ describe('a worker restart while notifications sleep (time-skipping)', { timeout
     const result = await second.runUntil(restartClient.result(input.notificationId));
     assert.equal(result.status, 'delivered');
     assertDeliveredOnceAt(input.notificationId, createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 }));
+  });
+});
+
+describe('updates are validated as strictly as the input (time-skipping)', { timeout: 120_000 }, () => {
+  test('a consent update whose value is the string "false" is rejected, and the advertisement still waits for 08:00', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    await advanceToNextKst('02:00:00');
+    // What the Web UI or the temporal CLI sends when an operator types "false" in quotes.
+    await assert.rejects(
+      handle.executeUpdate('updateConsent', { args: [{ nightConsent: 'false' }] }),
+      (error: unknown) => error instanceof Error && /nightConsent/.test(String((error as { cause?: Error }).cause?.message ?? error.message)),
+    );
+    await handle.result();
+    assertDeliveredOnceAt(input.notificationId, createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 }));
+  });
+
+  test('a reschedule to an instant without an offset is rejected, and the notification is not stuck', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await client.schedule(input);
+    await assert.rejects(
+      handle.executeUpdate('reschedule', { args: [{ notBefore: '2026-11-24T09:00:00' }] }),
+      (error: unknown) => error instanceof Error && /notBefore/.test(String((error as { cause?: Error }).cause?.message ?? error.message)),
+    );
+    const result = await handle.result();
+    assert.equal(result.status, 'delivered');
+    assertDeliveredOnceAt(input.notificationId, createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 }));
+  });
+
+  test("the client's reschedule refuses an instant without an offset before sending anything", async () => {
+    await advanceToNextKst('22:30:00');
+    const input = advertising();
+    await client.schedule(input);
+    await assert.rejects(client.reschedule(input.notificationId, '2026-11-24T09:00:00'), (error: unknown) => {
+      assert.ok(error instanceof InvalidNotificationError);
+      assert.equal(error.issues[0]?.field, 'notBefore');
+      return true;
+    });
+    assert.equal((await client.status(input.notificationId)).releaseAt.endsWith('T23:00:00.000Z'), true);
+    await client.cancel(input.notificationId);
   });
 });

@@ -18,8 +18,10 @@ import {
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { loadConfig, type Config } from '../config';
 import {
-  InvalidNotificationError,
+  ConsentChangeSchema,
   parseNotification,
+  parseWith,
+  RescheduleSchema,
   workflowIdFor,
   type NotificationInput,
   type NotificationResult,
@@ -156,21 +158,21 @@ export class NotificationClient {
     }
   }
 
-  /** Moves the earliest send time (null clears it); the quiet window still applies. */
+  /**
+   * Moves the earliest send time (null clears it); the quiet window still applies. A string must
+   * be an ISO-8601 instant with its offset, as in `schedule`: one without would be read in some
+   * host's zone.
+   */
   async reschedule(notificationId: string, notBefore: Date | string | null): Promise<NotificationResult> {
-    const instant = notBefore === null ? null : new Date(notBefore);
-    if (instant !== null && Number.isNaN(instant.getTime())) {
-      throw new InvalidNotificationError(`invalid notBefore: ${String(notBefore)}`, [
-        { field: 'notBefore', message: 'not a valid instant' },
-      ]);
-    }
-    const iso = instant === null ? null : instant.toISOString();
-    return this.handle(notificationId).executeUpdate(rescheduleUpdate, { args: [{ notBefore: iso }] });
+    const candidate = notBefore instanceof Date ? (Number.isNaN(notBefore.getTime()) ? String(notBefore) : notBefore.toISOString()) : notBefore;
+    const change = parseWith(RescheduleSchema, { notBefore: candidate }, 'reschedule');
+    return this.handle(notificationId).executeUpdate(rescheduleUpdate, { args: [change] });
   }
 
   /** Records the recipient's night-time consent (given or withdrawn) and re-decides the release. */
   async updateConsent(notificationId: string, nightConsent: boolean): Promise<NotificationResult> {
-    return this.handle(notificationId).executeUpdate(updateConsentUpdate, { args: [{ nightConsent }] });
+    const change = parseWith(ConsentChangeSchema, { nightConsent }, 'consent change');
+    return this.handle(notificationId).executeUpdate(updateConsentUpdate, { args: [change] });
   }
 
   /** The outcome of a workflow that has already closed, or undefined if it is still running. */

@@ -15,9 +15,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { z, ZodTypeAny } from 'zod';
 import {
+  ConsentChangeSchema,
   InvalidNotificationError,
-  parseNotification,
+  NotificationSchema,
+  parseWith,
+  RescheduleSchema,
   type Notification,
   type NotificationResult,
   type NotificationStatus,
@@ -57,7 +61,7 @@ export const INVALID_NOTIFICATION_ERROR = 'InvalidNotification';
 export const INVALID_POLICY_ERROR = 'InvalidPolicy';
 
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationResult> {
-  const notification = validated(input.notification);
+  const notification = parsedOrFail(NotificationSchema, input.notification, 'notification');
   const policy = validatedPolicy(input.policy ?? DEFAULT_POLICY);
   const scheduledAt = new Date(workflowInfo().startTime).toISOString();
 
@@ -99,28 +103,33 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
         : { cancelled: false, ...result() };
     },
   );
+  // Validators run before an update is accepted into history, so a bad argument (a string
+  // "false" for a boolean, an instant without its offset) is refused and changes nothing.
   setHandler(
     rescheduleUpdate,
-    ({ notBefore }) => {
-      notification.notBefore = notBefore ?? undefined;
+    (change) => {
+      notification.notBefore = parsedOrFail(RescheduleSchema, change, 'reschedule').notBefore ?? undefined;
       return redecide();
     },
     {
-      validator: ({ notBefore }) => {
-        if (notBefore !== null && Number.isNaN(Date.parse(notBefore))) {
-          throw ApplicationFailure.nonRetryable(`notBefore is not an ISO-8601 instant: ${notBefore}`, INVALID_NOTIFICATION_ERROR);
-        }
+      validator: (change) => {
+        parsedOrFail(RescheduleSchema, change, 'reschedule');
         rejectUnlessHeld();
       },
     },
   );
   setHandler(
     updateConsentUpdate,
-    ({ nightConsent }) => {
-      notification.recipient.nightConsent = nightConsent;
+    (change) => {
+      notification.recipient.nightConsent = parsedOrFail(ConsentChangeSchema, change, 'consent change').nightConsent;
       return redecide();
     },
-    { validator: (_change: { nightConsent: boolean }) => rejectUnlessHeld() },
+    {
+      validator: (change) => {
+        parsedOrFail(ConsentChangeSchema, change, 'consent change');
+        rejectUnlessHeld();
+      },
+    },
   );
 
   recordSearchAttributes(status, decision, notification);
@@ -170,9 +179,10 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   return result();
 }
 
-function validated(raw: unknown): Notification {
+/** Parses with a contract schema; a bad value becomes a typed, non-retryable failure naming the field. */
+function parsedOrFail<T extends ZodTypeAny>(schema: T, raw: unknown, what: string): z.output<T> {
   try {
-    return parseNotification(raw);
+    return parseWith(schema, raw, what);
   } catch (error) {
     if (error instanceof InvalidNotificationError) {
       throw ApplicationFailure.create({

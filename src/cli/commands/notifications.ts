@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { NotificationClient } from '../../client';
 import { loadConfig } from '../../config';
+import { RescheduleSchema } from '../../notification';
 import { UsageError, writeLine, type CliCommand, type CliIo } from '../command';
 
 async function withClient<T>(io: CliIo, use: (client: NotificationClient) => Promise<T>): Promise<T> {
@@ -68,8 +69,12 @@ export const rescheduleCommand: CliCommand = {
   summary: 'move a held notification to not before an instant ("none" clears it); the quiet window still applies',
   usage: 'reschedule <notificationId> <ISO-8601 instant | none>',
   async run(args, io) {
-    const [id, notBefore] = positionals(args, 2);
-    const result = await withClient(io, (client) => client.reschedule(id!, notBefore === 'none' ? null : notBefore!));
+    const [id, instant] = positionals(args, 2);
+    // Checked before connecting: an instant without its offset would be read in this host's zone.
+    const parsed = RescheduleSchema.safeParse({ notBefore: instant === 'none' ? null : instant });
+    if (!parsed.success) throw new UsageError(`notBefore: ${parsed.error.issues[0]?.message ?? 'invalid instant'}`);
+    const { notBefore } = parsed.data;
+    const result = await withClient(io, (client) => client.reschedule(id!, notBefore));
     await writeLine(io.stdout, JSON.stringify(result));
     return 0;
   },

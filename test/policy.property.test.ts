@@ -17,6 +17,8 @@ import {
   isInQuietWindow,
   morningSpreadOffsetMs,
   nextAllowedSendTime,
+  quietWindowStart,
+  sendDeadline,
   type PolicySubject,
   type QuietHoursPolicy,
 } from '../src/policy';
@@ -353,16 +355,55 @@ describe('quiet-hours properties', () => {
   });
 
   test('expired exactly when the release is after the expiry, or the expiry has passed', () => {
+    // Expiries anywhere from an hour before to 30 h after, or within a millisecond of the release: the edge.
+    const expiryArb = fc.option(
+      fc.oneof(
+        fc.record({ from: fc.constant('at' as const), delta: fc.integer({ min: -HOUR, max: 30 * HOUR }) }),
+        fc.record({ from: fc.constant('release' as const), delta: fc.integer({ min: -1, max: 1 }) }),
+      ),
+    );
     fc.assert(
-      fc.property(caseArb, fc.option(fc.integer({ min: -HOUR, max: 30 * HOUR })), (c, delta) => {
-        const expiresAt = delta === null ? undefined : c.at + delta;
+      fc.property(caseArb, expiryArb, (c, expiry) => {
+        // The first allowed instant from the wall clock alone, not from the code under test.
+        const firstAllowed = oracleFirstAllowed(c.at, c.zone, c.window);
+        const expiresAt = expiry === null ? undefined : (expiry.from === 'at' ? c.at : firstAllowed) + expiry.delta;
         const decision = nextAllowedSendTime(
           new Date(c.at),
           heldSubject(c.zone, 'exp', { expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString() }),
           policyOf(c.window),
         );
-        const expected = expiresAt !== undefined && (decision.releaseAt.getTime() > expiresAt || c.at >= expiresAt);
-        assert.equal(decision.expired, expected, describeCase(c));
+        const expected = expiresAt !== undefined && (firstAllowed > expiresAt || c.at >= expiresAt);
+        assert.equal(decision.expired, expected, `${describeCase(c)}, expires ${expiresAt === undefined ? 'never' : new Date(expiresAt).toISOString()}`);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('the next window starts at the first quiet instant at or after a given one', () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const start = quietWindowStart(new Date(c.at), c.zone, policyOf(c.window));
+        if (c.window.start === c.window.end) return assert.equal(start, undefined);
+        assert.ok(start, describeCase(c));
+        assert.equal(start.getTime(), oracleFirstQuiet(c.at, c.zone, c.window), describeCase(c));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("a send's deadline is the next window's start or the expiry, whichever is first; without the window, the expiry", () => {
+    fc.assert(
+      fc.property(caseArb, fc.option(fc.integer({ min: 0, max: 40 * HOUR })), fc.boolean(), (c, delta, consent) => {
+        const releaseAt = oracleFirstAllowed(c.at, c.zone, c.window);
+        const expiresAt = delta === null ? undefined : releaseAt + delta;
+        const subject = heldSubject(c.zone, 'deadline', {
+          expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(),
+          recipient: { timeZone: c.zone, nightConsent: consent },
+        });
+        const deadline = sendDeadline(new Date(releaseAt), subject, policyOf(c.window));
+        const windowStart = consent || c.window.start === c.window.end ? Number.POSITIVE_INFINITY : oracleFirstQuiet(releaseAt, c.zone, c.window);
+        const expected = Math.min(windowStart, expiresAt ?? Number.POSITIVE_INFINITY);
+        assert.equal(deadline?.getTime() ?? Number.POSITIVE_INFINITY, expected, describeCase(c));
       }),
       { numRuns: RUNS },
     );
@@ -383,6 +424,23 @@ describe('quiet-hours properties', () => {
     );
   });
 });
+
+/**
+ * The first instant at or after `from` at which being quiet is `quiet`: `from` itself, or a whole
+ * UTC minute (see the file comment), found by reading the wall clock minute by minute.
+ */
+function oracleFirst(from: number, zone: string, window: Window, quiet: boolean): number {
+  if (oracleQuiet(from, zone, window) === quiet) return from;
+  for (let minute = Math.ceil((from + 1) / MINUTE) * MINUTE; minute < from + 3 * 24 * HOUR; minute += MINUTE) {
+    if (oracleQuiet(minute, zone, window) === quiet) return minute;
+  }
+  throw new Error(`no change within 3 days of ${new Date(from).toISOString()} in ${zone}`);
+}
+
+/** The first instant at or after `from` outside the window: when a held notification may go. */
+const oracleFirstAllowed = (from: number, zone: string, window: Window) => oracleFirst(from, zone, window, false);
+/** The first instant at or after `from` inside the window. */
+const oracleFirstQuiet = (from: number, zone: string, window: Window) => oracleFirst(from, zone, window, true);
 
 /** True if some instant of [from, to) is quiet. */
 function anyQuiet(from: number, to: number, zone: string, window: Window): boolean {

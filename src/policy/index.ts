@@ -13,10 +13,14 @@ export {
 } from './policy';
 export {
   isInQuietWindow,
+  isSubjectToWindow,
   nextAllowedSendTime,
   quietWindowEnd,
+  quietWindowStart,
+  sendDeadline,
   type PolicySubject,
   type SendDecision,
 } from './quietHours';
 export { morningSpreadOffsetMs } from './spread';
+export { MAX_PRESTAGE_SECONDS, prestageLeadMs, wakeUpAt } from './staging';
 export { isSupportedTimeZone } from './zone';

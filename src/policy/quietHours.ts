@@ -83,7 +83,8 @@ function nextWindowChange(zone: IANAZone, window: Window, fromMs: number, limitM
   return undefined;
 }
 
-function instantMs(value: Date | string, field: string): number {
+/** Epoch ms of a Date or an ISO-8601 instant with an explicit offset; throws a RangeError naming the field. */
+export function instantMs(value: Date | string, field: string): number {
   const ms = value instanceof Date ? value.getTime() : parseIsoInstant(value);
   if (!Number.isFinite(ms)) throw new RangeError(`invalid ${field} ${JSON.stringify(value)}: expected an ISO-8601 instant`);
   return ms;
@@ -137,6 +138,42 @@ export function quietWindowEnd(at: Date, timeZone: string, policy: QuietHoursPol
   return new Date(leaveWindow(zone, window, fromMs));
 }
 
+/**
+ * The start of the next quiet window: the first instant at or after `at` that is inside the window
+ * on the zone's wall clock (`at` itself when it is inside). Undefined when the policy has no window.
+ */
+export function quietWindowStart(at: Date, timeZone: string, policy: QuietHoursPolicy = DEFAULT_POLICY): Date | undefined {
+  const window = windowOf(policy);
+  if (!window) return undefined;
+  const fromMs = instantMs(at, 'at');
+  const zone = zoneNamed(timeZone);
+  if (quietAt(zone, window, fromMs)) return new Date(fromMs);
+  const start = nextWindowChange(zone, window, fromMs, fromMs + MAX_SEARCH_MS);
+  return start === undefined ? undefined : new Date(start);
+}
+
+/** Whether the quiet window applies to this notification at all: a held category without night consent. */
+export function isSubjectToWindow(notification: PolicySubject, policy: QuietHoursPolicy = DEFAULT_POLICY): boolean {
+  return isHeldCategory(notification.category as Category, policy) && !notification.recipient.nightConsent;
+}
+
+/**
+ * The instant by which a notification released at `releaseAt` must have gone out: its expiry, or
+ * the start of the next quiet window if the window applies to it, whichever comes first.
+ * Undefined when neither bounds it. A send still failing then must stop and decide again: a
+ * message that only gets through at 21:30 would be an advertisement at night.
+ */
+export function sendDeadline(releaseAt: Date, notification: PolicySubject, policy: QuietHoursPolicy = DEFAULT_POLICY): Date | undefined {
+  const releaseMs = instantMs(releaseAt, 'releaseAt');
+  let deadlineMs = notification.expiresAt === undefined ? Number.POSITIVE_INFINITY : instantMs(notification.expiresAt, 'expiresAt');
+  if (isSubjectToWindow(notification, policy)) {
+    const zoneName = notification.recipient.timeZone || policy.defaultTimeZone;
+    const windowStart = quietWindowStart(new Date(releaseMs), zoneName, policy);
+    if (windowStart !== undefined) deadlineMs = Math.min(deadlineMs, windowStart.getTime());
+  }
+  return Number.isFinite(deadlineMs) ? new Date(deadlineMs) : undefined;
+}
+
 function leaveWindow(zone: IANAZone, window: Window, fromMs: number): number {
   const end = nextWindowChange(zone, window, fromMs, fromMs + MAX_SEARCH_MS);
   if (end === undefined) {
@@ -188,7 +225,7 @@ export function nextAllowedSendTime(
   const zoneName = notification.recipient.timeZone || policy.defaultTimeZone;
   const zone = zoneNamed(zoneName);
   const window = windowOf(policy);
-  const held = isHeldCategory(notification.category as Category, policy) && !notification.recipient.nightConsent;
+  const held = isSubjectToWindow(notification, policy);
   if (held && window && quietAt(zone, window, fromMs)) {
     windowEndsMs = leaveWindow(zone, window, fromMs);
     releaseMs =

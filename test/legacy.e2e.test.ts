@@ -32,14 +32,18 @@ const TASK_QUEUE = `notifications-legacy-e2e-${process.pid}`;
  * into exactly once. A standard queue is at-least-once there (see the README).
  */
 const DELIVERY_QUEUE = 'notification-delivery-legacy-e2e.fifo';
+/** FIFO too: a worker killed between dead-lettering and the delete would otherwise leave a second dead letter. */
+const DEAD_LETTER_QUEUE = 'notification-dead-letter-legacy-e2e.fifo';
 
 let stack: E2EStack;
 let worker: WorkerProcess | undefined;
 let deliveryUrl: string;
+let deadLetterUrl: string;
 
 before(async () => {
   stack = await startE2EStack({ env: { NOTIFY_TASK_QUEUE: TASK_QUEUE } });
   deliveryUrl = await ensureQueue(stack.sqs, DELIVERY_QUEUE);
+  deadLetterUrl = await ensureQueue(stack.sqs, DEAD_LETTER_QUEUE);
 });
 
 after(async () => {
@@ -49,7 +53,7 @@ after(async () => {
 });
 
 async function startWorker(): Promise<WorkerProcess> {
-  const started = spawnWorker(workerEnvironment(stack.config, { NOTIFY_DELIVERY_QUEUE: DELIVERY_QUEUE, NOTIFY_RECONCILE_MAX_SECONDS: '600' }));
+  const started = spawnWorker(workerEnvironment(stack.config, { NOTIFY_DELIVERY_QUEUE: DELIVERY_QUEUE, NOTIFY_DEAD_LETTER_QUEUE: DEAD_LETTER_QUEUE, NOTIFY_RECONCILE_MAX_SECONDS: '600' }));
   worker = started;
   await started.ready;
   return started;
@@ -124,7 +128,9 @@ async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} valid legacy notifications were never delivered`);
   assert.equal(delivered.length, run.validIds.size);
 
-  const deadLettered = await collectMessages(stack.sqs, stack.queueUrls.deadLetter, { expected: run.poison.size, timeoutMs: 60_000 });
+  const deadLettered = await collectMessages(stack.sqs, deadLetterUrl, { expected: run.poison.size, timeoutMs: 60_000, quietMs: 3_000 });
+  // Exactly once each: a Set of bodies could not show a second copy.
+  assert.equal(deadLettered.length, run.poison.size, `${deadLettered.length} dead letters for ${run.poison.size} poison messages`);
   const deadBodies = new Set(deadLettered.map((message) => message.Body!));
   const notDeadLettered = [...run.poison].filter((body) => !deadBodies.has(body));
   assert.deepEqual(notDeadLettered.slice(0, 3), [], `${notDeadLettered.length} poison messages missing from the dead-letter queue`);

@@ -7,18 +7,23 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { NotificationClient } from '../client/NotificationClient';
-import { parseLegacyMessage, PoisonLegacyMessageError } from '../legacy/legacyMessage';
-import type { QuietHoursPolicy } from '../policy';
+import { isFifoQueue } from '../deliveryMessage';
 import { addCounts, EMPTY_COUNTS, type DrainCounts } from '../legacy/drainCounts';
+import { parseLegacyMessage, PoisonLegacyMessageError } from '../legacy/legacyMessage';
+import type { Notification } from '../notification';
 import { classifySqsError } from './sqsErrors';
+
+/** What the drain needs of NotificationClient: start a notification's workflow, or find it started. */
+export interface NotificationScheduler {
+  schedule(notification: Notification): Promise<{ started: boolean }>;
+}
 
 export interface LegacyQueueDeps {
   sqs: SQSClient;
   legacyWaitQueueUrl: string;
   deadLetterQueueUrl: string;
-  /** Where the notification workflows are started, with the policy in force. */
-  notifications: { taskQueue: string; policy: QuietHoursPolicy; client?: Client };
+  /** The scheduler that starts notification workflows, on the Temporal client the activity is given. */
+  schedulerFor: (temporal: Client) => NotificationScheduler;
 }
 
 export interface DrainOptions {
@@ -35,8 +40,11 @@ export interface DrainOptions {
 /** Invisible while one attempt works on a batch; after a crash the messages come back this much later. */
 const VISIBILITY_TIMEOUT_SECONDS = 30;
 
+type Outcome = 'started' | 'alreadyPresent' | 'deadLettered';
+
 export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
   const { sqs, legacyWaitQueueUrl, deadLetterQueueUrl } = deps;
+  const fifoDeadLetters = isFifoQueue(deadLetterQueueUrl);
 
   async function deadLetter(message: Message, reason: string): Promise<void> {
     try {
@@ -50,6 +58,10 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
             sourceQueue: { DataType: 'String', StringValue: legacyWaitQueueUrl },
             sourceMessageId: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
           },
+          // A redelivered message keeps its MessageId: on a FIFO dead-letter queue a second copy
+          // (after a crash between this send and the delete) is dropped by SQS.
+          MessageGroupId: fifoDeadLetters ? 'legacy-dead-letters' : undefined,
+          MessageDeduplicationId: fifoDeadLetters ? message.MessageId : undefined,
         }),
       );
     } catch (error) {
@@ -58,7 +70,7 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
   }
 
   /** Starts (or finds) the message's workflow, or dead-letters it; says which. */
-  async function reconcileOne(notifications: NotificationClient, message: Message): Promise<keyof DrainCounts> {
+  async function reconcileOne(scheduler: NotificationScheduler, message: Message): Promise<Outcome> {
     let notification;
     try {
       notification = parseLegacyMessage(message.Body ?? '');
@@ -67,8 +79,27 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
       await deadLetter(message, error.message);
       return 'deadLettered';
     }
-    const { started } = await notifications.schedule(notification);
+    const { started } = await scheduler.schedule(notification);
     return started ? 'started' : 'alreadyPresent';
+  }
+
+  /** Deletes the messages; returns those SQS confirmed deleted (the others come back and are found to exist). */
+  async function deleteMessages(messages: Message[], abortSignal: AbortSignal): Promise<Message[]> {
+    if (messages.length === 0) return [];
+    try {
+      const result = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: legacyWaitQueueUrl,
+          Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+        { abortSignal },
+      );
+      if (result.Failed?.length) Context.current().log.warn('some legacy messages were not deleted', { failed: result.Failed });
+      const failed = new Set((result.Failed ?? []).map((entry) => entry.Id));
+      return messages.filter((_, index) => !failed.has(String(index)));
+    } catch (error) {
+      throw classifySqsError(error, legacyWaitQueueUrl);
+    }
   }
 
   return {
@@ -77,22 +108,23 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
      * bound is reached. Each message is deleted only after its workflow start is confirmed (or
      * it was found to exist already, or it was dead-lettered), so a crash at any point loses
      * nothing; the workflow id comes from the business id, so a redelivered message starts
-     * nothing twice.
+     * nothing twice. Counts cover only what was deleted. If any message of a batch cannot be
+     * handled, the rest of its batch is still deleted, every receive loop of this attempt stops,
+     * and the attempt fails (the workflow retries it; the failed message comes back).
      */
     async drainLegacyQueue(options: DrainOptions): Promise<DrainCounts & { queueEmpty: boolean }> {
       const context = Context.current();
-      const notifications = new NotificationClient({
-        client: deps.notifications.client ?? context.client,
-        taskQueue: deps.notifications.taskQueue,
-        policy: deps.notifications.policy,
-      });
+      const scheduler = deps.schedulerFor(context.client);
       const deadline = Date.now() + options.maxSeconds * 1000;
+      // One failed loop stops the others: an attempt that has failed must not keep working beside its retry.
+      const attempt = new AbortController();
+      const stopped = AbortSignal.any([attempt.signal, context.cancellationSignal]);
       let counts: DrainCounts = { ...EMPTY_COUNTS };
       let queueEmpty = false;
+      let failure: unknown;
 
       const receiveLoop = async () => {
-        while (!queueEmpty && Date.now() < deadline && counts.received < options.maxMessages) {
-          if (context.cancellationSignal.aborted) return;
+        while (!stopped.aborted && !queueEmpty && Date.now() < deadline && counts.received < options.maxMessages) {
           let messages: Message[];
           try {
             ({ Messages: messages = [] } = await sqs.send(
@@ -102,39 +134,39 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
                 WaitTimeSeconds: options.waitTimeSeconds,
                 VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
               }),
+              { abortSignal: stopped },
             ));
           } catch (error) {
+            if (stopped.aborted) return;
             throw classifySqsError(error, legacyWaitQueueUrl);
           }
           if (messages.length === 0) {
             queueEmpty = true;
             return;
           }
-          const outcomes = await Promise.all(messages.map((message) => reconcileOne(notifications, message)));
+          const settled = await Promise.allSettled(messages.map((message) => reconcileOne(scheduler, message)));
+          const outcomes = new Map<Message, Outcome>();
+          settled.forEach((result, index) => {
+            if (result.status === 'fulfilled') outcomes.set(messages[index]!, result.value);
+          });
+          const deleted = await deleteMessages([...outcomes.keys()], context.cancellationSignal);
           const batch = { ...EMPTY_COUNTS, received: messages.length };
-          for (const outcome of outcomes) batch[outcome] += 1;
-          await deleteHandled(messages);
+          for (const message of deleted) batch[outcomes.get(message)!] += 1;
           counts = addCounts(counts, batch);
           context.heartbeat(counts);
+          const rejected = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+          if (rejected) throw rejected.reason;
         }
       };
 
-      const deleteHandled = async (messages: Message[]) => {
-        try {
-          const result = await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: legacyWaitQueueUrl,
-              Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-            }),
-          );
-          // A failed delete only means the message comes back and is found to exist already.
-          if (result.Failed?.length) context.log.warn('some legacy messages were not deleted', { failed: result.Failed });
-        } catch (error) {
-          throw classifySqsError(error, legacyWaitQueueUrl);
-        }
-      };
-
-      await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, receiveLoop));
+      const loops = Array.from({ length: Math.max(1, options.concurrency) }, () =>
+        receiveLoop().catch((error: unknown) => {
+          failure ??= error;
+          attempt.abort();
+        }),
+      );
+      await Promise.all(loops);
+      if (failure !== undefined) throw failure;
       return { ...counts, queueEmpty };
     },
   };

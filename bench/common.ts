@@ -14,7 +14,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
-import { deliveryMessageBody } from '../src/activities/delivery';
+import { deliveryMessageAttributes, deliveryMessageBody } from '../src/deliveryMessage';
 import { parseNotification, type Notification, type NotificationInput } from '../src/notification';
 import { ensureQueue } from '../src/sqs';
 
@@ -36,10 +36,6 @@ export function benchNotifications(runId: string, n: number): NotificationInput[
   }));
 }
 
-function stringAttribute(value: string): MessageAttributeValue {
-  return { DataType: 'String', StringValue: value };
-}
-
 /**
  * The delivery-queue message the production activity sends for a notification (same body, same
  * attributes), so that every system of the comparison moves the same bytes.
@@ -48,14 +44,7 @@ export function deliveryMessage(input: NotificationInput, scheduledAt: string, r
   const notification: Notification = parseNotification(input);
   return {
     MessageBody: deliveryMessageBody(notification),
-    MessageAttributes: {
-      notificationId: stringAttribute(notification.notificationId),
-      category: stringAttribute(notification.category),
-      channel: stringAttribute(notification.channel),
-      scheduledAt: stringAttribute(scheduledAt),
-      releasedAt: stringAttribute(releasedAt),
-      releaseReason: stringAttribute('held-quiet-hours'),
-    } as Record<string, MessageAttributeValue>,
+    MessageAttributes: deliveryMessageAttributes(notification, { scheduledAt, releasedAt, stagedAt: releasedAt, releaseReason: 'held-quiet-hours' }) as Record<string, MessageAttributeValue>,
   };
 }
 

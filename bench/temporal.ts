@@ -12,6 +12,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
+import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
 import { policyFromConfig, morningSpreadOffsetMs, type QuietHoursPolicy } from '../src/policy';
 import { ensureQueue } from '../src/sqs';
 import { startLocalServers } from '../src/stack/localServers';
@@ -113,9 +114,10 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       deps: {
         sqs,
         deliveryQueueUrl,
+        maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
         legacyWaitQueueUrl: await ensureQueue(sqs, 'bench-unused-legacy-wait'),
         deadLetterQueueUrl: await ensureQueue(sqs, 'bench-unused-dead-letter'),
-        notifications: { taskQueue, policy: placeholderPolicy },
+        schedulerFor: (client) => new NotificationClient({ client, taskQueue, policy: placeholderPolicy }),
       },
       tuning: config.worker,
       // BENCH_WORKER_OVERRIDES: extra Worker.create options as JSON, for tuning experiments.

@@ -104,15 +104,24 @@ export function workflowIdFor(notificationId: string): string {
   return `notification-${notificationId}`;
 }
 
-export type NotificationStatus = 'held' | 'sending' | 'delivered' | 'cancelled' | 'expired';
+/**
+ * held: waiting for its release (or its staging lead); sending: the send has begun; delivered: on
+ * the delivery queue (receivable from releasedAt); cancelled; expired: never sent; failed: the
+ * delivery queue refused it for good (scheduling the same id again is allowed).
+ */
+export type NotificationStatus = 'held' | 'sending' | 'delivered' | 'cancelled' | 'expired' | 'failed';
 
 /** What the notification workflow returns, and what a status query reports while it runs. */
 export interface NotificationResult {
   status: NotificationStatus;
   /** When it is (or was) due to be released, ISO-8601 UTC. */
   releaseAt: string;
-  /** When it was actually handed to the delivery queue. */
+  /** When it became (or becomes) receivable on the delivery queue. */
   releasedAt?: string;
+  /** When it was handed to SQS: before releasedAt when it was staged with a delay. */
+  stagedAt?: string;
   /** The delivery queue's message id. */
   messageId?: string;
+  /** Why it failed (status `failed`). */
+  failure?: string;
 }

@@ -1,5 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config';
+import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from './deliveryMessage';
 
 /** An SQS client from the configuration; credentials come from the AWS SDK's default chain. */
 export function createSqsClient(sqs: Config['sqs']): SQSClient {
@@ -34,6 +35,16 @@ export async function resolveQueueUrls(client: SQSClient, sqs: Config['sqs']): P
     legacyWait: await urlOf(sqs.legacyWaitQueue),
     deadLetter: await urlOf(sqs.deadLetterQueue),
   };
+}
+
+/**
+ * A queue's MaximumMessageSize (body and attributes together; SQS allows 1 KiB–1 MiB per queue),
+ * or SQS's default when the queue does not say.
+ */
+export async function queueMaxMessageBytes(client: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MaximumMessageSize'] }));
+  const bytes = Number(Attributes.MaximumMessageSize);
+  return Number.isInteger(bytes) && bytes > 0 ? bytes : SQS_DEFAULT_MAX_MESSAGE_BYTES;
 }
 
 /** Creates a queue if it is missing (tests and benchmarks use throw-away queues). */

@@ -10,6 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDeliveryActivities } from '../src/activities/delivery';
 import { classifySqsError } from '../src/activities/sqsErrors';
 import { parseNotification } from '../src/notification';
+import { queueMaxMessageBytes } from '../src/sqs';
 import { freePort } from '../src/stack/ports';
 
 const QUEUE = 'http://127.0.0.1:9/000000000000/notification-delivery';
@@ -36,7 +37,7 @@ describe('delivery failures', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1,
     });
-    const { deliverNotification } = createDeliveryActivities({ sqs, deliveryQueueUrl: `http://127.0.0.1:${port}/000000000000/q` });
+    const { deliverNotification } = createDeliveryActivities({ sqs, deliveryQueueUrl: `http://127.0.0.1:${port}/000000000000/q`, maxMessageBytes: 256 * 1024 });
     const notification = parseNotification({
       notificationId: 'network-1',
       recipient: { id: 'u' },
@@ -48,11 +49,19 @@ describe('delivery failures', () => {
       new MockActivityEnvironment().run(deliverNotification, {
         notification,
         scheduledAt: new Date().toISOString(),
-        releasedAt: new Date().toISOString(),
+        releaseAt: new Date().toISOString(),
         releaseReason: 'immediate',
       }),
       (error: unknown) => !(error instanceof ApplicationFailure && error.nonRetryable) && /ECONNREFUSED/.test(String((error as Error).message ?? error) + String((error as { code?: string }).code)),
     );
     sqs.destroy();
+  });
+
+  test("the delivery queue's size limit is read from its MaximumMessageSize, else SQS's default", async () => {
+    // SQS's answer to GetQueueAttributes is given here: ElasticMQ does not keep this attribute.
+    const answering = (attributes: Record<string, string>) => ({ send: async () => ({ Attributes: attributes }) }) as unknown as SQSClient;
+    assert.equal(await queueMaxMessageBytes(answering({ MaximumMessageSize: '2048' }), QUEUE), 2048);
+    assert.equal(await queueMaxMessageBytes(answering({ MaximumMessageSize: '1048576' }), QUEUE), 1_048_576);
+    assert.equal(await queueMaxMessageBytes(answering({}), QUEUE), 262_144);
   });
 });

@@ -16,6 +16,7 @@ import type { DeliveryRequest } from '../src/activities';
 import { loadConfig } from '../src/config';
 import { parseLegacyMessage } from '../src/legacy/legacyMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
+import { NotificationClient } from '../src/client';
 import { DEFAULT_POLICY } from '../src/policy';
 import { createSqsClient, ensureQueue, queueDepth } from '../src/sqs';
 import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
@@ -45,7 +46,7 @@ before(async () => {
     sqs,
     legacyWaitQueueUrl: legacyWaitUrl,
     deadLetterQueueUrl: await ensureQueue(sqs, 'legacy-dead-letter'),
-    notifications: { taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY },
+    schedulerFor: (client) => new NotificationClient({ client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, clock: () => env.currentTimeMs() }),
   });
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -58,7 +59,7 @@ before(async () => {
         const at = DateTime.fromMillis(await env.currentTimeMs(), { zone: KST });
         const id = request.notification.notificationId;
         releases.set(id, [...(releases.get(id) ?? []), at]);
-        return { messageId: `fake-${id}` };
+        return { messageId: `fake-${id}`, stagedAt: at.toUTC().toISO()!, releasedAt: at.toUTC().toISO()! };
       },
     },
   });

@@ -1,20 +1,22 @@
 /**
  * The overnight behaviour of notificationWorkflow on the time-skipping test server.
  *
- * What is real: the Temporal test server (its clock, timers, updates, history and replay), the
- * bundled workflow code, the worker, the client SDK. What is stubbed: the deliverNotification
- * activity, which only records the server's clock at the moment it was scheduled; the real
- * activity against ElasticMQ is covered by test/notification.e2e.test.ts.
+ * What is real: the Temporal test server (its clock, start delays, timers, updates, history and
+ * replay), the bundled workflow code, the worker, the client SDK (given the server's clock, so that
+ * it computes start delays on the same clock as the workflow). What is stubbed: the
+ * deliverNotification activity, which records the server's clock at the moment it ran and answers
+ * as SQS would (or fails, where a test says so); the real activity against ElasticMQ is covered by
+ * test/notification.e2e.test.ts and the misnamed-queue test below.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { InvalidNotificationError, NotificationClient } from '../src/client';
-import type { DeliveryRequest } from '../src/activities';
+import type { DeliveryRequest, DeliveryResult } from '../src/activities';
 import type { NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
@@ -29,19 +31,25 @@ interface Delivery {
   request: DeliveryRequest;
 }
 
+/** While this returns an error for a send (by the server's clock), the send fails with it, as an SQS outage would. */
+let failSend: (notificationId: string, serverNow: DateTime) => Error | undefined = () => undefined;
+
 /**
  * Records each delivery with the test server's clock, asked at the moment of the send (not what
- * the workflow says), whether the send runs as a regular or a local activity. The one stub here.
+ * the workflow says), and answers as SQS would: staged with the delay that remains until the
+ * release. The one stub here.
  */
 function recordingActivities(deliveries: Delivery[]) {
   return {
-    async deliverNotification(request: DeliveryRequest) {
-      deliveries.push({
-        notificationId: request.notification.notificationId,
-        sentAtServer: DateTime.fromMillis(await env.currentTimeMs(), { zone: KST }),
-        request,
-      });
-      return { messageId: `fake-${request.notification.notificationId}` };
+    async deliverNotification(request: DeliveryRequest): Promise<DeliveryResult> {
+      const serverNow = DateTime.fromMillis(await env.currentTimeMs(), { zone: KST });
+      const failure = failSend(request.notification.notificationId, serverNow);
+      if (failure) {
+        throw failure;
+      }
+      deliveries.push({ notificationId: request.notification.notificationId, sentAtServer: serverNow, request });
+      const releasedAt = request.releaseAt ? DateTime.max(serverNow, DateTime.fromISO(request.releaseAt)) : serverNow;
+      return { messageId: `fake-${request.notification.notificationId}`, stagedAt: serverNow.toUTC().toISO()!, releasedAt: releasedAt.toUTC().toISO()! };
     },
     async sendSmokeMessage() {
       return { messageId: 'unused' };
@@ -59,7 +67,7 @@ let sequence = 0;
 
 before(async () => {
   env = await startTimeSkippingServer();
-  client = new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY });
+  client = new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, clock: () => env.currentTimeMs() });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
@@ -113,6 +121,13 @@ function assertDeliveredOnceAt(notificationId: string, expected: DateTime, slack
     `${notificationId} released at ${delivery.sentAtServer.toISO()}, expected ${expected.toISO()} (+${slackMs} ms)`,
   );
   return delivery;
+}
+
+/** Asserts the workflow closed at `expected` on the server's clock (within a few seconds after it). */
+function assertClosedAt(description: WorkflowExecutionDescription, expected: DateTime, slackMs = 5_000): void {
+  assert.ok(description.closeTime, 'the workflow has not closed');
+  const deltaMs = description.closeTime.getTime() - expected.toMillis();
+  assert.ok(deltaMs >= 0 && deltaMs < slackMs, `closed at ${description.closeTime.toISOString()}, expected ${expected.toUTC().toISO()}`);
 }
 
 describe('notificationWorkflow through the KST quiet window (time-skipping)', { timeout: 120_000 }, () => {
@@ -200,6 +215,7 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', { 
     const result = await handle.result();
     assert.equal(result.status, 'expired');
     assert.equal(deliveriesOf(input.notificationId).length, 0);
+    assertClosedAt(await handle.describe(), expiresAt);
   });
 
   test('the status query reports held with the release time while it sleeps', async () => {
@@ -299,10 +315,73 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', { 
   });
 });
 
+describe('staging: sent before the release with the SQS delay that remains (time-skipping)', { timeout: 120_000 }, () => {
+  const stagingClient = () =>
+    new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, prestageSeconds: 300, clock: () => env.currentTimeMs() });
+
+  test('held until 08:00 with a 5-minute lead, it is sent at 07:55 and receivable at 08:00', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const { handle } = await stagingClient().schedule(input);
+    const result = await handle.result();
+    const eight = createdAt.plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0 });
+    const delivery = assertDeliveredOnceAt(input.notificationId, eight.minus({ minutes: 5 }));
+    assert.equal(delivery.request.releaseAt, eight.toUTC().toISO());
+    assert.equal(delivery.request.releaseReason, 'held-quiet-hours');
+    assert.equal(result.status, 'delivered');
+    assert.equal(result.releasedAt, eight.toUTC().toISO());
+    assert.equal(result.stagedAt, delivery.sentAtServer.toUTC().toISO());
+  });
+
+  test('one that expires before its release (07:58 against 08:00) is never staged, though 07:55 comes first', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const expiresAt = createdAt.plus({ days: 1 }).set({ hour: 7, minute: 58, second: 0 });
+    const input = advertising({ expiresAt: expiresAt.toISO()! });
+    const { handle } = await stagingClient().schedule(input);
+    assert.equal((await handle.result()).status, 'expired');
+    assert.equal(deliveriesOf(input.notificationId).length, 0);
+    assertClosedAt(await handle.describe(), expiresAt);
+  });
+});
+
+describe('a send that keeps failing stops at its deadline and decides again (time-skipping)', { timeout: 300_000 }, () => {
+  test('an advertisement whose queue is down from 08:00 to 21:30 is not sent at night: it goes out at 08:00 the next morning', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const input = advertising();
+    const outageEnds = createdAt.plus({ days: 1 }).set({ hour: 21, minute: 30, second: 0 });
+    failSend = (id, now) => (id === input.notificationId && now < outageEnds ? new Error('SQS unreachable') : undefined);
+    try {
+      const { handle } = await client.schedule(input);
+      const result = await handle.result();
+      assert.equal(result.status, 'delivered');
+      const delivery = assertDeliveredOnceAt(input.notificationId, createdAt.plus({ days: 2 }).set({ hour: 8, minute: 0, second: 0 }));
+      assert.equal(delivery.request.releaseReason, 'held-quiet-hours');
+    } finally {
+      failSend = () => undefined;
+    }
+  });
+
+  test('one that expires at 09:00 while the queue is down until 10:00 is never sent and ends expired at 09:00', async () => {
+    const createdAt = await advanceToNextKst('22:30:00');
+    const morning = createdAt.plus({ days: 1 });
+    const expiresAt = morning.set({ hour: 9, minute: 0, second: 0 });
+    const input = advertising({ expiresAt: expiresAt.toISO()! });
+    failSend = (id, now) => (id === input.notificationId && now < morning.set({ hour: 10, minute: 0, second: 0 }) ? new Error('SQS unreachable') : undefined);
+    try {
+      const { handle } = await client.schedule(input);
+      assert.equal((await handle.result()).status, 'expired');
+      assert.equal(deliveriesOf(input.notificationId).length, 0);
+      assertClosedAt(await handle.describe(), expiresAt);
+    } finally {
+      failSend = () => undefined;
+    }
+  });
+});
+
 describe('a worker restart while notifications sleep (time-skipping)', { timeout: 120_000 }, () => {
   test('a new worker delivers at 08:00, once', async () => {
     const taskQueue = 'notifications-restart-test';
-    const restartClient = new NotificationClient({ client: env.client, taskQueue, policy: DEFAULT_POLICY });
+    const restartClient = new NotificationClient({ client: env.client, taskQueue, policy: DEFAULT_POLICY, clock: () => env.currentTimeMs() });
     // No workflow cache: with one, the test server would keep routing the workflow to the first
     // worker's sticky queue, which it does not time out while skipping time.
     const createWorker = () =>
@@ -319,8 +398,10 @@ describe('a worker restart while notifications sleep (time-skipping)', { timeout
     const first = await createWorker();
     await first.runUntil(async () => {
       await restartClient.schedule(input);
-      // Held: the first workflow task has run and its timer is set.
-      assert.equal((await restartClient.status(input.notificationId)).status, 'held');
+      // An update ends the start delay: the first worker runs the workflow, which decides again
+      // and waits for 08:00 on a timer that must survive the worker.
+      const redecided = await restartClient.reschedule(input.notificationId, null);
+      assert.equal(redecided.status, 'held');
     });
     // No worker now: time passes, nothing can run.
     await advanceToNextKst('03:00:00');

@@ -1,76 +1,128 @@
-import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ApplicationFailure } from '@temporalio/common';
+import {
+  deliveryMessageAttributes,
+  deliveryMessageBody,
+  fifoMessageId,
+  isFifoQueue,
+  messageBytes,
+} from '../deliveryMessage';
+import { FAILURE_TYPES } from '../failureTypes';
 import type { Notification } from '../notification';
-import { classifySqsError, isFifoQueue, SQS_MAX_MESSAGE_BYTES } from './sqsErrors';
+import { MAX_PRESTAGE_SECONDS } from '../policy';
+import { classifySqsError } from './sqsErrors';
 
 export interface DeliveryRequest {
   notification: Notification;
   /** When the notification was scheduled (workflow start), ISO-8601. */
   scheduledAt: string;
-  /** The instant the workflow released it, ISO-8601. */
-  releasedAt: string;
-  /** Why it went out when it did: `immediate` or `held-quiet-hours`. */
+  /**
+   * Set when the workflow sends before the release (staging): the message must not be receivable
+   * before this instant, so it carries the SQS delay that remains by this worker's clock. Absent,
+   * it is sent to be receivable at once.
+   */
+  releaseAt?: string;
+  /** Why it goes out when it does: `immediate`, `held-quiet-hours` or `not-before`. */
   releaseReason: string;
+  /** It must be receivable before this instant (the next quiet window or its expiry); absent: no bound. */
+  deadline?: string;
+}
+
+export interface DeliveryResult {
+  /** The delivery queue's message id. */
+  messageId: string;
+  /** When it was handed to SQS, ISO-8601. */
+  stagedAt: string;
+  /** When it becomes receivable: stagedAt plus its delay, ISO-8601. */
+  releasedAt: string;
 }
 
 export interface DeliveryDeps {
   sqs: SQSClient;
   deliveryQueueUrl: string;
+  /** The delivery queue's MaximumMessageSize, read from the queue when the worker starts. */
+  maxMessageBytes: number;
 }
 
-/** The body the downstream sender (KakaoTalk / SMS / push gateway) consumes. */
-export function deliveryMessageBody(notification: Notification): string {
-  const { notificationId, recipient, channel, category, payload } = notification;
-  return JSON.stringify({ notificationId, recipient: { id: recipient.id }, channel, category, payload });
-}
+/** Each SendMessage call is abandoned after this long and retried (if its deadline allows). */
+const SEND_TIMEOUT_MS = 5_000;
 
-function stringAttribute(value: string): MessageAttributeValue {
-  return { DataType: 'String', StringValue: value };
-}
+/**
+ * How far past the release a staged message becomes receivable at most. SQS delays are whole
+ * seconds, so a send is timed to the whole second before the release plus this margin: the message
+ * turns receivable a few milliseconds after the release instead of up to a second after it, and
+ * never before it.
+ */
+const ALIGNMENT_MARGIN_MS = 10;
 
-export function createDeliveryActivities({ sqs, deliveryQueueUrl }: DeliveryDeps) {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageBytes }: DeliveryDeps) {
+  const fifo = isFifoQueue(deliveryQueueUrl);
   return {
     /**
-     * Puts one notification on the delivery queue. On a FIFO queue the notification id is both
-     * the group and the deduplication id, so a retry after a crash (within SQS's 5-minute
-     * deduplication window) does not produce a second message. A standard queue is
-     * at-least-once: the downstream deduplicates on the `notificationId` attribute.
+     * Puts one notification on the delivery queue, receivable at its release instant and not
+     * before: sent earlier (staged), it carries the SQS delay that remains. On a FIFO queue the
+     * notification id (hashed when too long) is both the group and the deduplication id, so a
+     * retry after a crash (within SQS's 5-minute deduplication window) does not produce a second
+     * message. A standard queue is at-least-once: the downstream deduplicates on `notificationId`.
      */
-    async deliverNotification(request: DeliveryRequest): Promise<{ messageId: string }> {
+    async deliverNotification(request: DeliveryRequest): Promise<DeliveryResult> {
       const { notification } = request;
+      const releaseAtMs = request.releaseAt === undefined ? Number.NEGATIVE_INFINITY : Date.parse(request.releaseAt);
+      const deadlineMs = request.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(request.deadline);
       const body = deliveryMessageBody(notification);
-      const attributes: Record<string, MessageAttributeValue> = {
-        notificationId: stringAttribute(notification.notificationId),
-        category: stringAttribute(notification.category),
-        channel: stringAttribute(notification.channel),
-        scheduledAt: stringAttribute(request.scheduledAt),
-        releasedAt: stringAttribute(request.releasedAt),
-        releaseReason: stringAttribute(request.releaseReason),
-      };
-      const size =
-        Buffer.byteLength(body) +
-        Object.entries(attributes).reduce(
-          (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? ''),
-          0,
-        );
-      if (size > SQS_MAX_MESSAGE_BYTES) {
+
+      let nowMs = Date.now();
+      if (releaseAtMs > nowMs) {
+        if (fifo) {
+          throw ApplicationFailure.nonRetryable('a FIFO queue cannot delay a single message; send at the release instead', FAILURE_TYPES.stagingUnsupported);
+        }
+        const remainingMs = releaseAtMs - nowMs;
+        if (remainingMs > MAX_PRESTAGE_SECONDS * 1000) {
+          // Only a worker clock well behind the server's gets here; a later attempt can send.
+          throw ApplicationFailure.retryable(`the release is ${remainingMs} ms away, more than SQS can delay a message`, 'TooEarlyToStage');
+        }
+        await sleep((remainingMs % 1000) + ALIGNMENT_MARGIN_MS);
+        nowMs = Date.now();
+      }
+      // The deadline bounds the send itself; a staged message turns receivable at its release, which
+      // is before the deadline by construction (to within the alignment margin).
+      if (nowMs >= deadlineMs) {
         throw ApplicationFailure.nonRetryable(
-          `notification ${notification.notificationId} is ${size} bytes, over SQS's limit of ${SQS_MAX_MESSAGE_BYTES}`,
-          'MessageTooLarge',
+          `notification ${notification.notificationId} was not sent before its deadline ${request.deadline}`,
+          FAILURE_TYPES.sendWindowClosed,
         );
       }
-      const fifo = isFifoQueue(deliveryQueueUrl);
+      const delaySeconds = Math.max(0, Math.ceil((releaseAtMs - nowMs) / 1000));
+      const releasedAtMs = nowMs + delaySeconds * 1000;
+      const attributes = deliveryMessageAttributes(notification, {
+        scheduledAt: request.scheduledAt,
+        releasedAt: new Date(releasedAtMs).toISOString(),
+        stagedAt: new Date(nowMs).toISOString(),
+        releaseReason: request.releaseReason,
+      });
+      const size = messageBytes(body, attributes);
+      if (size > maxMessageBytes) {
+        throw ApplicationFailure.nonRetryable(
+          `notification ${notification.notificationId} is ${size} bytes with its attributes, over the delivery queue's limit of ${maxMessageBytes}`,
+          FAILURE_TYPES.messageTooLarge,
+        );
+      }
       try {
         const sent = await sqs.send(
           new SendMessageCommand({
             QueueUrl: deliveryQueueUrl,
             MessageBody: body,
             MessageAttributes: attributes,
-            MessageGroupId: fifo ? notification.notificationId : undefined,
-            MessageDeduplicationId: fifo ? notification.notificationId : undefined,
+            DelaySeconds: delaySeconds > 0 ? delaySeconds : undefined,
+            MessageGroupId: fifo ? fifoMessageId(notification.notificationId) : undefined,
+            MessageDeduplicationId: fifo ? fifoMessageId(notification.notificationId) : undefined,
           }),
+          // A request still hanging at the deadline must not be accepted after it.
+          { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(SEND_TIMEOUT_MS, deadlineMs - Date.now()))) },
         );
-        return { messageId: sent.MessageId ?? '' };
+        return { messageId: sent.MessageId ?? '', stagedAt: attributes.stagedAt!.StringValue, releasedAt: attributes.releasedAt!.StringValue };
       } catch (error) {
         throw classifySqsError(error, deliveryQueueUrl);
       }
@@ -79,9 +131,14 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl }: DeliveryDeps
     /** The stack's smoke test: one plain message on the delivery queue. */
     async sendSmokeMessage(body: string): Promise<{ messageId: string }> {
       try {
-        const sent = await sqs.send(new SendMessageCommand({ QueueUrl: deliveryQueueUrl, MessageBody: body,
-          MessageGroupId: isFifoQueue(deliveryQueueUrl) ? 'smoke' : undefined,
-          MessageDeduplicationId: isFifoQueue(deliveryQueueUrl) ? body : undefined }));
+        const sent = await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: deliveryQueueUrl,
+            MessageBody: body,
+            MessageGroupId: fifo ? 'smoke' : undefined,
+            MessageDeduplicationId: fifo ? fifoMessageId(body) : undefined,
+          }),
+        );
         return { messageId: sent.MessageId ?? '' };
       } catch (error) {
         throw classifySqsError(error, deliveryQueueUrl);

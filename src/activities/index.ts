@@ -15,5 +15,5 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { DeliveryRequest } from './delivery';
-export type { DrainOptions } from './legacyQueue';
+export type { DeliveryRequest, DeliveryResult } from './delivery';
+export type { DrainOptions, NotificationScheduler } from './legacyQueue';

@@ -1,7 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-
-/** SQS's hard limit for one message, body and attributes together. */
-export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
+import { FAILURE_TYPES } from '../failureTypes';
 
 const MISSING_QUEUE = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NonExistentQueue']);
 const INVALID_MESSAGE = new Set(['InvalidMessageContents', 'InvalidAttributeValue', 'InvalidAttributeName', 'InvalidParameterValue']);
@@ -14,17 +12,13 @@ export function classifySqsError(error: unknown, queueUrl: string): unknown {
   const name = (error as { name?: string; Code?: string })?.name ?? '';
   const code = (error as { Code?: string })?.Code ?? '';
   if (MISSING_QUEUE.has(name) || MISSING_QUEUE.has(code)) {
-    return ApplicationFailure.nonRetryable(`SQS queue does not exist: ${queueUrl}`, 'QueueDoesNotExist');
+    return ApplicationFailure.nonRetryable(`SQS queue does not exist: ${queueUrl}`, FAILURE_TYPES.queueDoesNotExist);
   }
   if (INVALID_MESSAGE.has(name) || INVALID_MESSAGE.has(code)) {
     return ApplicationFailure.nonRetryable(
       `SQS refused the message for ${queueUrl}: ${(error as Error).message}`,
-      'InvalidQueueMessage',
+      FAILURE_TYPES.invalidQueueMessage,
     );
   }
   return error;
-}
-
-export function isFifoQueue(queueUrl: string): boolean {
-  return queueUrl.endsWith('.fifo');
 }

@@ -13,29 +13,37 @@ import {
   Client,
   Connection,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { loadConfig, type Config } from '../config';
+import { deliveryMessageBytes, isFifoQueue, SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../deliveryMessage';
 import {
   ConsentChangeSchema,
+  InvalidNotificationError,
   parseNotification,
   parseWith,
   RescheduleSchema,
   workflowIdFor,
+  type Notification,
   type NotificationInput,
   type NotificationResult,
+  type NotificationStatus,
 } from '../notification';
-import { policyFromConfig, type QuietHoursPolicy } from '../policy';
+import { nextAllowedSendTime, policyFromConfig, prestageLeadMs, wakeUpAt, type QuietHoursPolicy } from '../policy';
+import {
+  NotificationCategoryKey,
+  NotificationChannelKey,
+  NotificationReleaseAtKey,
+  NotificationStatusKey,
+  RecipientIdKey,
+} from '../searchAttributes';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
 import type { notificationWorkflow } from '../workflows/notification';
-import {
-  cancelUpdate,
-  rescheduleUpdate,
-  statusQuery,
-  updateConsentUpdate,
-  type CancelOutcome,
-} from '../workflows/notificationMessages';
+import { cancelUpdate, rescheduleUpdate, updateConsentUpdate, type CancelOutcome } from '../workflows/notificationMessages';
+import { notificationSummary } from './summary';
 
 export type NotificationHandle = WorkflowHandle<typeof notificationWorkflow>;
 
@@ -51,21 +59,51 @@ export type ScheduleManyResult =
   | ({ ok: true } & Omit<ScheduledNotification, 'handle'>)
   | { ok: false; index: number; notificationId?: string; error: Error };
 
-export interface NotificationClientOptions {
-  client: Client;
+/** What the client needs besides a Temporal client; `settingsFromConfig` reads it from the configuration. */
+export interface NotificationClientSettings {
   taskQueue: string;
   policy: QuietHoursPolicy;
+  /** Send held notifications this many seconds before their release, with an SQS delay; 0 (default) sends at the release. Must be 0 for a FIFO delivery queue. */
+  prestageSeconds?: number;
+  /** Largest delivery message (body and attributes) accepted at schedule time; default 256 KiB, SQS's default. */
+  maxMessageBytes?: number;
+  /**
+   * The clock that decides a notification's start delay; default the system clock. The workflow
+   * decides again on the server's clock, so a client clock off by a few ms only matters at the
+   * edge of a window, where the workflow's decision wins.
+   */
+  clock?: () => number | Promise<number>;
+}
+
+export interface NotificationClientOptions extends NotificationClientSettings {
+  client: Client;
 }
 
 export class NotificationClient {
   readonly temporal: Client;
-  private readonly taskQueue: string;
-  private readonly policy: QuietHoursPolicy;
+  private readonly settings: Required<Omit<NotificationClientSettings, 'clock'>>;
+  private readonly clock: () => number | Promise<number>;
 
   constructor(options: NotificationClientOptions) {
     this.temporal = options.client;
-    this.taskQueue = options.taskQueue;
-    this.policy = options.policy;
+    this.settings = {
+      taskQueue: options.taskQueue,
+      policy: options.policy,
+      prestageSeconds: options.prestageSeconds ?? 0,
+      maxMessageBytes: options.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES,
+    };
+    prestageLeadMs(this.settings.prestageSeconds); // throws a RangeError naming a bad lead
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The settings from the configuration; staging is off when the delivery queue is FIFO (SQS cannot delay one FIFO message). */
+  static settingsFromConfig(config: Config): NotificationClientSettings {
+    return {
+      taskQueue: config.temporal.taskQueue,
+      policy: policyFromConfig(config.policy),
+      prestageSeconds: isFifoQueue(config.sqs.deliveryQueue) ? 0 : config.delivery.prestageSeconds,
+      maxMessageBytes: config.sqs.maxMessageBytes,
+    };
   }
 
   /** Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends). */
@@ -74,26 +112,44 @@ export class NotificationClient {
     const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
     return new NotificationClient({
       client: new Client({ connection, namespace: config.temporal.namespace }),
-      taskQueue: config.temporal.taskQueue,
-      policy: policyFromConfig(config.policy),
+      ...NotificationClient.settingsFromConfig(config),
     });
   }
 
   /**
-   * Starts the notification's workflow. Invalid input throws InvalidNotificationError before
-   * anything is started. Scheduling the same notificationId twice starts one workflow and
-   * returns its handle both times (`started: false` the second time), never a second message.
+   * Starts the notification's workflow. Invalid input (or a message too large for the delivery
+   * queue) throws InvalidNotificationError before anything is started. A held notification is
+   * started with a start delay that ends at its staging time, and its search attributes and Web UI
+   * summary are set at once, so it is listed as held with its release time while nothing runs.
+   * Scheduling the same notificationId twice starts one workflow and returns its handle both times
+   * (`started: false` the second time), never a second message; only a notification that failed
+   * may be scheduled again.
    */
   async schedule(input: NotificationInput): Promise<ScheduledNotification> {
     const notification = parseNotification(input);
+    this.assertFits(notification);
     const workflowId = workflowIdFor(notification.notificationId);
+    const { policy, prestageSeconds, taskQueue } = this.settings;
+    const nowMs = await this.clock();
+    const decision = nextAllowedSendTime(new Date(nowMs), notification, policy);
+    const startDelayMs = wakeUpAt(decision, notification.expiresAt, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
     try {
       const handle = await this.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
-        taskQueue: this.taskQueue,
+        taskQueue,
         workflowId,
-        args: [{ notification, policy: this.policy }],
-        // A finished notification must not be sent again because a producer retried.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [{ notification, policy, prestageSeconds }],
+        ...(startDelayMs > 0 ? { startDelay: startDelayMs } : {}),
+        typedSearchAttributes: [
+          { key: NotificationStatusKey, value: 'held' },
+          { key: NotificationReleaseAtKey, value: decision.releaseAt },
+          { key: NotificationCategoryKey, value: notification.category },
+          { key: NotificationChannelKey, value: notification.channel },
+          { key: RecipientIdKey, value: notification.recipient.id },
+        ],
+        staticSummary: notificationSummary(notification, decision, policy),
+        // A delivered, cancelled or expired notification must not go out again because a producer
+        // retried; one that failed (its queue refused it) may be scheduled again once fixed.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       });
       return { notificationId: notification.notificationId, workflowId, started: true, handle };
     } catch (error) {
@@ -130,12 +186,15 @@ export class NotificationClient {
     return this.temporal.workflow.getHandle<typeof notificationWorkflow>(workflowIdFor(notificationId));
   }
 
-  /** Where the notification stands: held (with its release time), delivered, cancelled, expired. */
+  /**
+   * Where the notification stands: held (with its release time), delivered, cancelled, expired or
+   * failed. A running notification is read from its search attributes, which its workflow keeps
+   * current: a held one may not have run a task yet (it waits on its start delay), and the answer
+   * then needs no worker.
+   */
   async status(notificationId: string): Promise<NotificationResult> {
     const handle = this.handle(notificationId);
-    const { status } = await handle.describe();
-    if (status.name === 'RUNNING') return handle.query(statusQuery);
-    return this.result(notificationId);
+    return this.statusFrom(handle, await handle.describe());
   }
 
   /** Waits for the notification's outcome. */
@@ -144,17 +203,18 @@ export class NotificationClient {
   }
 
   /**
-   * Cancels a held notification. If delivery had already begun or finished, it says so
-   * (`cancelled: false` with the status and message id) instead of failing.
+   * Cancels a held notification. If delivery had already begun or finished (a staged notification
+   * has been handed to SQS already), it says so (`cancelled: false` with the status and message id)
+   * instead of failing.
    */
   async cancel(notificationId: string): Promise<CancelOutcome> {
     const handle = this.handle(notificationId);
     try {
       return await handle.executeUpdate(cancelUpdate, { args: [] });
     } catch (error) {
-      const outcome = await this.closedOutcome(handle);
-      if (outcome) return { cancelled: false, ...outcome };
-      throw error;
+      const description = await handle.describe();
+      if (description.status.name === 'RUNNING') throw error;
+      return { cancelled: false, ...(await this.statusFrom(handle, description)) } as CancelOutcome;
     }
   }
 
@@ -175,10 +235,35 @@ export class NotificationClient {
     return this.handle(notificationId).executeUpdate(updateConsentUpdate, { args: [change] });
   }
 
-  /** The outcome of a workflow that has already closed, or undefined if it is still running. */
-  private async closedOutcome(handle: NotificationHandle): Promise<NotificationResult | undefined> {
-    const { status } = await handle.describe();
-    if (status.name === 'RUNNING') return undefined;
-    return handle.result();
+  /** A message that cannot fit the delivery queue would be held all night and then fail: refuse it now. */
+  private assertFits(notification: Notification): void {
+    const bytes = deliveryMessageBytes(notification);
+    if (bytes > this.settings.maxMessageBytes) {
+      throw new InvalidNotificationError(
+        `invalid notification: payload: the delivery message would be ${bytes} bytes with its attributes, over the limit of ${this.settings.maxMessageBytes}`,
+        [{ field: 'payload', message: `the delivery message would be ${bytes} bytes, over the limit of ${this.settings.maxMessageBytes}` }],
+      );
+    }
+  }
+
+  private async statusFrom(handle: NotificationHandle, description: WorkflowExecutionDescription): Promise<NotificationResult> {
+    const attributes = description.typedSearchAttributes;
+    const releaseAt = attributes.get(NotificationReleaseAtKey)?.toISOString() ?? '';
+    switch (description.status.name) {
+      case 'RUNNING':
+        return { status: (attributes.get(NotificationStatusKey) ?? 'held') as NotificationStatus, releaseAt };
+      case 'COMPLETED':
+        return handle.result();
+      case 'CANCELLED':
+        return { status: 'cancelled', releaseAt };
+      default: {
+        // FAILED (the queue refused it), TERMINATED or TIMED_OUT: not sent, and it may be scheduled again.
+        const failure = await handle.result().then(
+          () => description.status.name,
+          (error: unknown) => (error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error)),
+        );
+        return { status: 'failed', releaseAt, failure };
+      }
+    }
   }
 }

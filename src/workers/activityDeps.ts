@@ -1,17 +1,22 @@
 import type { ActivityDeps } from '../activities';
+import { NotificationClient } from '../client/NotificationClient';
 import type { Config } from '../config';
-import { policyFromConfig } from '../policy';
-import { createSqsClient, resolveQueueUrls } from '../sqs';
+import { createSqsClient, queueMaxMessageBytes, resolveQueueUrls } from '../sqs';
 
-/** The activities' dependencies from the configuration: one SQS client, the three queues, the policy. */
+/**
+ * The activities' dependencies from the configuration: one SQS client, the three queues, the
+ * delivery queue's own size limit, and the scheduler the legacy drain starts notifications with.
+ */
 export async function activityDepsFromConfig(config: Config): Promise<ActivityDeps> {
   const sqs = createSqsClient(config.sqs);
   const queues = await resolveQueueUrls(sqs, config.sqs);
+  const settings = NotificationClient.settingsFromConfig(config);
   return {
     sqs,
     deliveryQueueUrl: queues.delivery,
+    maxMessageBytes: await queueMaxMessageBytes(sqs, queues.delivery),
     legacyWaitQueueUrl: queues.legacyWait,
     deadLetterQueueUrl: queues.deadLetter,
-    notifications: { taskQueue: config.temporal.taskQueue, policy: policyFromConfig(config.policy) },
+    schedulerFor: (client) => new NotificationClient({ client, ...settings }),
   };
 }

@@ -20,6 +20,3 @@ export const rescheduleUpdate = defineUpdate<NotificationResult, [{ notBefore: s
 
 /** The recipient gave or withdrew night-time consent; re-decides the release at once. */
 export const updateConsentUpdate = defineUpdate<NotificationResult, [{ nightConsent: boolean }]>('updateConsent');
-
-/** The typed failure a re-decision gets once the notification is no longer held. */
-export const NOT_HELD_ERROR = 'NotificationNotHeld';

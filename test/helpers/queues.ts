@@ -8,7 +8,14 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQ
 export async function collectMessages(
   sqs: SQSClient,
   queueUrl: string,
-  options: { expected: number; timeoutMs?: number; quietMs?: number; onProgress?: (count: number) => void },
+  options: {
+    expected: number;
+    timeoutMs?: number;
+    quietMs?: number;
+    onProgress?: (count: number) => void;
+    /** Filled with the instant (this process's clock) each message was first received, by MessageId. */
+    receivedAt?: Map<string, number>;
+  },
 ): Promise<Message[]> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const quietMs = options.quietMs ?? 1_500;
@@ -27,6 +34,7 @@ export async function collectMessages(
     );
     if (Messages.length === 0) continue;
     lastArrival = Date.now();
+    for (const message of Messages) if (!options.receivedAt?.has(message.MessageId!)) options.receivedAt?.set(message.MessageId!, lastArrival);
     collected.push(...Messages);
     options.onProgress?.(collected.length);
     await sqs.send(

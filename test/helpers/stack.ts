@@ -13,7 +13,10 @@ import { after, before } from 'node:test';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../src/config';
-import { createSqsClient, ensureQueue, resolveQueueUrls, type QueueUrls } from '../../src/sqs';
+import type { ActivityDeps } from '../../src/activities';
+import { NotificationClient, type NotificationClientSettings } from '../../src/client';
+import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../../src/deliveryMessage';
+import { createSqsClient, ensureQueue, queueMaxMessageBytes, resolveQueueUrls, type QueueUrls } from '../../src/sqs';
 import { configuredQueueNames } from '../../src/stack/elasticMqConfig';
 import { startLocalServers } from '../../src/stack/localServers';
 import { startTimeSkippingServer } from '../../src/stack/temporalServers';
@@ -62,6 +65,23 @@ export async function startE2EStack(options: { env?: NodeJS.ProcessEnv } = {}): 
     await servers.stop();
     throw error;
   }
+}
+
+/**
+ * The production activities' dependencies on the stack's queues (real SQS client, the delivery
+ * queue's own size limit), for a worker on a test's own task queue; `overrides` swaps a queue.
+ */
+export async function stackDeps(stack: E2EStack, settings: NotificationClientSettings, overrides: Partial<ActivityDeps> = {}): Promise<ActivityDeps> {
+  const deliveryQueueUrl = overrides.deliveryQueueUrl ?? stack.queueUrls.delivery;
+  return {
+    sqs: stack.sqs,
+    deliveryQueueUrl,
+    maxMessageBytes: await queueMaxMessageBytes(stack.sqs, deliveryQueueUrl).catch(() => SQS_DEFAULT_MAX_MESSAGE_BYTES),
+    legacyWaitQueueUrl: stack.queueUrls.legacyWait,
+    deadLetterQueueUrl: stack.queueUrls.deadLetter,
+    schedulerFor: (client) => new NotificationClient({ client, ...settings }),
+    ...overrides,
+  };
 }
 
 export interface Fixture<T> {

@@ -13,6 +13,7 @@ import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
 import { policyFromConfig, morningSpreadOffsetMs, type QuietHoursPolicy } from '../src/policy';
+import { dataConverterFromConfig, FAILURE_CONVERTER_PATH } from '../src/security/dataConverter';
 import { ensureQueue } from '../src/sqs';
 import { startLocalServers } from '../src/stack/localServers';
 import { createNotificationWorker, WORKFLOWS_PATH } from '../src/workers/createWorker';
@@ -39,7 +40,8 @@ const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
   let bundle = bundles.get(workflowsPath);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    // The failure converter goes into the bundle: a worker given a pre-built bundle does not add it.
+    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
     bundles.set(workflowsPath, bundle);
   }
   return bundle;
@@ -118,6 +120,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
         notifications: { taskQueue, policy: placeholderPolicy },
       },
       tuning: config.worker,
+      dataConverter: dataConverterFromConfig(config),
       // BENCH_WORKER_OVERRIDES: extra Worker.create options as JSON, for tuning experiments.
       overrides: { workflowBundle: await workflowBundle(), ...JSON.parse(process.env.BENCH_WORKER_OVERRIDES || '{}') },
     });

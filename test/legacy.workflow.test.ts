@@ -19,9 +19,9 @@ import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import { DEFAULT_POLICY } from '../src/policy';
 import { createSqsClient, ensureQueue, queueDepth } from '../src/sqs';
 import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
-import { startTimeSkippingServer } from '../src/stack/temporalServers';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
+import { startTimeSkippingEnv, testDataConverter } from './helpers/stack';
 
 const KST = 'Asia/Seoul';
 const TASK_QUEUE = 'legacy-overnight-test';
@@ -36,7 +36,7 @@ const releases = new Map<string, DateTime[]>();
 
 before(async () => {
   [env, elasticMq] = await Promise.all([
-    startTimeSkippingServer(),
+    startTimeSkippingEnv(),
     startElasticMq({ queues: ['legacy-wait', 'legacy-dead-letter'] }),
   ]);
   sqs = createSqsClient({ ...loadConfig({}).sqs, endpoint: elasticMq.endpoint });
@@ -51,6 +51,7 @@ before(async () => {
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
+    dataConverter: testDataConverter(),
     activities: {
       ...legacy,
       async deliverNotification(request: DeliveryRequest) {

@@ -15,7 +15,7 @@ import { DEFAULT_POLICY } from '../src/policy';
 import { ensureQueue } from '../src/sqs';
 import { createNotificationWorker } from '../src/workers/createWorker';
 import { attribute, collectMessages, countBy } from './helpers/queues';
-import { startE2EStack, type E2EStack } from './helpers/stack';
+import { startE2EStack, testDataConverter, type E2EStack } from './helpers/stack';
 
 let stack: E2EStack;
 let worker: Worker;
@@ -41,6 +41,7 @@ before(async () => {
     connection: stack.env.nativeConnection,
     namespace: stack.env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
+    dataConverter: testDataConverter(),
     deps: {
       sqs: stack.sqs,
       deliveryQueueUrl: stack.queueUrls.delivery,
@@ -103,6 +104,7 @@ describe('notifications end to end (dev server + ElasticMQ)', () => {
       connection: stack.env.nativeConnection,
       namespace: stack.env.namespace ?? 'default',
       taskQueue,
+      dataConverter: testDataConverter(),
       deps: {
         sqs: stack.sqs,
         deliveryQueueUrl: `${stack.queueUrls.delivery}-does-not-exist`,

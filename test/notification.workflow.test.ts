@@ -18,7 +18,7 @@ import type { DeliveryRequest } from '../src/activities';
 import type { NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
-import { startTimeSkippingServer } from '../src/stack/temporalServers';
+import { startTimeSkippingEnv, testDataConverter } from './helpers/stack';
 
 const KST = 'Asia/Seoul';
 
@@ -58,13 +58,14 @@ const TASK_QUEUE = 'notifications-overnight-test';
 let sequence = 0;
 
 before(async () => {
-  env = await startTimeSkippingServer();
+  env = await startTimeSkippingEnv();
   client = new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
     activities: recordingActivities(deliveries),
+    dataConverter: testDataConverter(),
   });
   workerRun = worker.run();
 });
@@ -311,6 +312,7 @@ describe('a worker restart while notifications sleep (time-skipping)', { timeout
         taskQueue,
         workflowsPath: WORKFLOWS_PATH,
         activities: recordingActivities(deliveries),
+        dataConverter: testDataConverter(),
         maxCachedWorkflows: 0,
       });
 

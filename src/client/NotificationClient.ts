@@ -25,6 +25,7 @@ import {
   type NotificationResult,
 } from '../notification';
 import { policyFromConfig, type QuietHoursPolicy } from '../policy';
+import { dataConverterFromConfig } from '../security/dataConverter';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
 import type { notificationWorkflow } from '../workflows/notification';
 import {
@@ -66,12 +67,13 @@ export class NotificationClient {
     this.policy = options.policy;
   }
 
-  /** Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends). */
+  /** Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends, NOTIFY_CODEC_KEYS). */
   static async connect(config: Config = loadConfig()): Promise<NotificationClient> {
+    const dataConverter = dataConverterFromConfig(config);
     const address = temporalAddress(config);
     const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
     return new NotificationClient({
-      client: new Client({ connection, namespace: config.temporal.namespace }),
+      client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
       taskQueue: config.temporal.taskQueue,
       policy: policyFromConfig(config.policy),
     });

@@ -16,13 +16,15 @@
  *     cross-origin credentials". So an operator signs in here once per browser and ticks that option
  *     in the UI's Codec Server settings. Without either: 401, and the UI shows ciphertext.
  * - CORS for the configured origins only (the Web UI's), with credentials; preflights are answered
- *   for them and refused (403) for any other origin, as is any request from another origin.
+ *   for them and refused (403) for any other origin, as is any request from another origin (its
+ *   own pages, the sign-in form, are same-origin).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { z } from 'zod';
 import { PayloadCodecError } from './errors';
 
 export interface CodecServerOptions {
@@ -41,6 +43,17 @@ export const SESSION_COOKIE = 'notify_codec_session';
 const SESSION_SECONDS = 12 * 3600;
 const ALLOWED_HEADERS = ['authorization', 'authorization-extras', 'content-type', 'x-namespace'];
 const ProtoPayloads = temporal.api.common.v1.Payloads;
+
+/** Protobuf JSON's bytes: base64, standard or URL-safe, padding optional. */
+const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'expected base64');
+/** The request body, checked before protobufjs, which would skip a field of the wrong type silently. */
+const PayloadsJson = z.object({
+  payloads: z.array(
+    z
+      .object({ metadata: z.record(base64).optional(), data: base64.optional(), externalPayloads: z.array(z.unknown()).optional() })
+      .strict(),
+  ),
+});
 
 class HttpError extends Error {
   constructor(
@@ -113,11 +126,11 @@ export function createCodecServer(options: CodecServerOptions): Server {
     }
     let payloads;
     try {
-      const body: unknown = JSON.parse(await readBody(request, maxBodyBytes));
-      if (typeof body !== 'object' || body === null || !Array.isArray((body as { payloads?: unknown }).payloads)) {
-        throw new TypeError('expected {"payloads": [...]}');
+      const body = PayloadsJson.safeParse(JSON.parse(await readBody(request, maxBodyBytes)));
+      if (!body.success) {
+        throw new TypeError(`expected {"payloads": [{"metadata": {…base64}, "data": base64}]}: ${body.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
       }
-      payloads = ProtoPayloads.fromObject(body).payloads;
+      payloads = ProtoPayloads.fromObject(body.data).payloads;
     } catch (error) {
       if (error instanceof HttpError) throw error;
       throw new HttpError(400, `invalid body: ${(error as Error).message}`);
@@ -152,7 +165,9 @@ server under the same host name (both localhost, say): the session cookie is not
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://codec.invalid');
     const origin = request.headers.origin;
-    if (origin !== undefined) {
+    const ownOrigin = `${request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${request.headers.host}`;
+    // Browsers send Origin on a form's POST too: the sign-in page posting to itself is same-origin.
+    if (origin !== undefined && origin !== ownOrigin) {
       if (!allowedOrigins.has(origin)) throw new HttpError(403, `origin ${origin} is not allowed (NOTIFY_CODEC_SERVER_ORIGINS)`);
       response.setHeader('Access-Control-Allow-Origin', origin);
       response.setHeader('Access-Control-Allow-Credentials', 'true');

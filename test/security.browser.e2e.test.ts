@@ -55,13 +55,14 @@ async function startUiServer(uiCodecEndpoint: string | undefined, uiPort: number
     });
     // The stored input, read by a client without the codec: what anyone without the key sees.
     const plain = new Client({ connection: env.connection, namespace: env.namespace });
-    const history = await plain.workflow.getHandle(handle.workflowId).fetchHistory();
+    const stored = plain.workflow.getHandle(handle.workflowId);
+    const [history, { runId }] = await Promise.all([stored.fetchHistory(), stored.describe()]);
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     assert.ok(input?.data, 'the start event has no input');
     return {
       env,
       uiUrl: `http://localhost:${uiPort}`,
-      historyUrl: `http://localhost:${uiPort}/namespaces/${env.namespace ?? 'default'}/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`,
+      historyUrl: `http://localhost:${uiPort}/namespaces/${env.namespace ?? 'default'}/workflows/${handle.workflowId}/${runId}/history`,
       ciphertext: Buffer.from(input.data).toString('base64'),
     };
   } catch (error) {
@@ -98,11 +99,14 @@ async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
   return { context, page };
 }
 
+/** The page's document, typed for the two uses here (the project's TypeScript has no DOM library). */
+type BrowserGlobal = { document: { body: { innerText: string } } };
+
 /** Waits until the page's text shows `text` (the UI renders the history after its API calls). */
 async function waitForText(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((needle) => document.body.innerText.includes(needle), text, { timeout: 30_000 });
+  await page.waitForFunction((needle) => (globalThis as unknown as BrowserGlobal).document.body.innerText.includes(needle), text, { timeout: 30_000 });
 }
-const pageText = (page: Page) => page.evaluate(() => document.body.innerText);
+const pageText = (page: Page) => page.evaluate(() => (globalThis as unknown as BrowserGlobal).document.body.innerText);
 
 /** What the operator does once per browser: sign in at the codec server with the token. */
 async function signIn(page: Page): Promise<void> {

@@ -102,7 +102,8 @@ describe('codec server: the protocol', () => {
 
 describe('codec server: authentication', () => {
   test('without a token, with a wrong one, or with a malformed header: 401', async () => {
-    for (const headers of [{}, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: TOKEN }, { Authorization: 'Bearer ' }]) {
+    const attempts: Record<string, string>[] = [{}, { Authorization: `Bearer ${TOKEN}x` }, { Authorization: TOKEN }, { Authorization: 'Bearer ' }];
+    for (const headers of attempts) {
       const response = await post('/decode', { payloads: [] }, headers);
       assert.equal(response.status, 401, JSON.stringify(headers));
     }

@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { loadConfig, type Config } from '../config';
+import { loadConfig, localSecretsFile, type Config } from '../config';
 import { codecServerFromConfig, type RunningCodecServer } from '../security';
 import { ensureLocalSecrets } from '../security/localSecrets';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
@@ -28,9 +28,9 @@ async function configWithLocalSecrets(): Promise<Config> {
   return loadConfig();
 }
 
-function codecBanner(codec: RunningCodecServer | undefined, config: Config): string[] {
+function codecBanner(codec: RunningCodecServer | undefined, secretsFile: string | undefined): string[] {
   if (!codec) return ['  Codec server  not started (NOTIFY_CODEC_SERVER_TOKEN is not set): the Web UI shows ciphertext'];
-  const tokenFrom = config.temporal.address ? 'NOTIFY_CODEC_SERVER_TOKEN' : `NOTIFY_CODEC_SERVER_TOKEN in ${resolve(config.localStack.dataDir, 'local-secrets.env')}`;
+  const tokenFrom = secretsFile ? `NOTIFY_CODEC_SERVER_TOKEN in ${secretsFile}` : 'NOTIFY_CODEC_SERVER_TOKEN';
   return [
     `  Codec server  ${codec.url}  decrypts payloads for operators with the token (${tokenFrom})`,
     `    Web UI       sign in once at ${codec.url}/login, then in the UI's Codec Server settings choose "Use my browser`,
@@ -41,6 +41,8 @@ function codecBanner(codec: RunningCodecServer | undefined, config: Config): str
 
 async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined): Promise<void> {
   const { config, started } = servers;
+  // Without TEMPORAL_ADDRESS the keys came from the local stack's file (configWithLocalSecrets).
+  const secretsFile = started.temporal ? resolve(localSecretsFile(config.localStack.dataDir)) : undefined;
   const sqs = createSqsClient(config.sqs);
   const queues = await resolveQueueUrls(sqs, config.sqs).finally(() => sqs.destroy());
   const ui = started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : '(the server at TEMPORAL_ADDRESS has its own)';
@@ -54,11 +56,12 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
       `    delivery      ${queues.delivery}`,
       `    legacy wait   ${queues.legacyWait}`,
       `    dead letter   ${queues.deadLetter}`,
-      ...codecBanner(codec, config),
+      ...codecBanner(codec, secretsFile),
       `  worker      polling task queue "${config.temporal.taskQueue}"`,
       '',
       'In another shell, to talk to it:',
       `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,
+      ...(secretsFile ? [`  set -a; . ${secretsFile}; set +a   # its keys (tools read them by themselves while TEMPORAL_ADDRESS is unset)`] : []),
       'Ctrl-C stops the worker and every server this command started.',
       '',
     ].join('\n'),

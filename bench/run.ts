@@ -21,6 +21,7 @@ import { loadConfig, type Config } from '../src/config';
 import { createSqsClient } from '../src/sqs';
 import { startElasticMq } from '../src/stack/elasticMq';
 import { VERSIONS } from '../src/stack/versions';
+import { freshLocalSecrets } from '../src/security/localSecrets';
 import { bestCeilingConcurrency, runBullMq, runCeiling, runLegacyDrain, startRedis, type AlternativeResult } from './alternatives';
 import { log } from './common';
 import { runReleaseFloor } from './floor/run';
@@ -73,8 +74,13 @@ function parseFlags(argv: string[]): Flags {
   return flags;
 }
 
-/** The configuration for the benchmark's own servers: never one named by the environment. */
+/**
+ * The configuration for the benchmark's own servers: never one named by the environment. Their
+ * payloads are encrypted as in production, with keys made for this run (in process.env, so that
+ * the sleeping worker's child process has them too).
+ */
 function benchConfig(): Config {
+  Object.assign(process.env, freshLocalSecrets());
   const env = { ...process.env };
   delete env.TEMPORAL_ADDRESS;
   delete env.AWS_ENDPOINT_URL_SQS;

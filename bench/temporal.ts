@@ -14,6 +14,8 @@ import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
 import { policyFromConfig, morningSpreadOffsetMs, type QuietHoursPolicy } from '../src/policy';
+import { dataConverterFromConfig, FAILURE_CONVERTER_PATH } from '../src/security/dataConverter';
+import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import { ensureQueue } from '../src/sqs';
 import { startLocalServers } from '../src/stack/localServers';
 import { createNotificationWorker, WORKFLOWS_PATH } from '../src/workers/createWorker';
@@ -40,7 +42,8 @@ const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
   let bundle = bundles.get(workflowsPath);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    // The failure converter goes into the bundle: a worker given a pre-built bundle does not add it.
+    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
     bundles.set(workflowsPath, bundle);
   }
   return bundle;
@@ -117,9 +120,10 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
         maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
         legacyWaitQueueUrl: await ensureQueue(sqs, 'bench-unused-legacy-wait'),
         deadLetterQueueUrl: await ensureQueue(sqs, 'bench-unused-dead-letter'),
-        schedulerFor: (client) => new NotificationClient({ client, taskQueue, policy: placeholderPolicy }),
+        schedulerFor: (client) => new NotificationClient({ client, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
       },
       tuning: config.worker,
+      dataConverter: dataConverterFromConfig(config),
       // BENCH_WORKER_OVERRIDES: extra Worker.create options as JSON, for tuning experiments.
       overrides: { workflowBundle: await workflowBundle(), ...JSON.parse(process.env.BENCH_WORKER_OVERRIDES || '{}') },
     });
@@ -130,7 +134,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     const expectedScheduleMs = (n / options.expectedIntakePerSecond) * 1000;
     const releaseAtMs = nextWholeMinute(expectedScheduleMs + 8_000);
     const policy = policyEndingAt(releaseAtMs, spreadSeconds, policyBase);
-    const client = new NotificationClient({ client: servers.env.client, taskQueue, policy });
+    const client = new NotificationClient({ client: servers.env.client, taskQueue, policy, recipientHashKey: recipientHashKeyFromConfig(config) });
     log(`${options.label ?? 'temporal'}: scheduling ${n} held until ${new Date(releaseAtMs).toISOString()} (quiet ${policy.quietStart}-${policy.quietEnd} ${ZONE}, spread ${spreadSeconds} s)`);
     const scheduleStart = performance.now();
     const results = await client.scheduleMany(inputs, { concurrency: options.scheduleConcurrency });
@@ -244,7 +248,7 @@ export async function runSleeping(options: { config: Config; n: number; label?: 
     const dbBytesBefore = await directoryBytes(dbDir);
     const releaseAtMs = nextWholeMinute(6 * 3600_000);
     const policy = policyEndingAt(releaseAtMs, 0, config.policy);
-    const client = new NotificationClient({ client: servers.env.client, taskQueue, policy });
+    const client = new NotificationClient({ client: servers.env.client, taskQueue, policy, recipientHashKey: recipientHashKeyFromConfig(config) });
     log(`${options.label ?? 'sleeping'}: scheduling ${n} held for ~6 h (dev server on SQLite ${dbDir})`);
     const start = performance.now();
     const chunk = 10_000;

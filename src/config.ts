@@ -6,6 +6,9 @@
  * AWS_ENDPOINT_URL_SQS; credentials come from the SDK's default provider chain).
  * Everything else is prefixed NOTIFY_.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 const booleanFromEnv = z
@@ -22,6 +25,49 @@ const positiveInt = z.coerce.number().int().positive();
  * measures how long staging 10,000 takes on a 2-core dev server and explains this choice).
  */
 export const DEFAULT_PRESTAGE_SECONDS = 300;
+/** Standard base64 (what `openssl rand -base64 32` prints). */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const CODEC_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** AES-256: exactly 32 bytes. */
+export const CODEC_KEY_BYTES = 32;
+/** HMAC-SHA256 keys shorter than the hash's 32 bytes weaken it; longer ones add nothing. */
+export const RECIPIENT_HASH_KEY_MIN_BYTES = 32;
+
+function base64Bytes(text: string): Buffer | undefined {
+  if (!BASE64.test(text) || text.length % 4 !== 0) return undefined;
+  return Buffer.from(text, 'base64');
+}
+
+/** `id:base64key,id:base64key`: every key the payload codec may decrypt with (the current one and older ones). */
+const codecKeyList = z.string().transform((text, ctx) => {
+  const keys = new Map<string, Buffer>();
+  let entries = 0;
+  for (const [index, entry] of text.split(',').map((part) => part.trim()).filter(Boolean).entries()) {
+    entries += 1;
+    const separator = entry.indexOf(':');
+    const id = separator < 0 ? '' : entry.slice(0, separator);
+    const key = base64Bytes(entry.slice(separator + 1));
+    if (!CODEC_KEY_ID.test(id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `entry ${index + 1}: expected id:base64key with an id of letters, digits, . _ - (at most 64)` });
+    } else if (keys.has(id)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `entry ${index + 1}: key id ${id} appears twice` });
+    } else if (!key || key.length !== CODEC_KEY_BYTES) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `key ${id}: expected ${CODEC_KEY_BYTES} bytes in standard base64 (e.g. openssl rand -base64 32)` });
+    } else {
+      keys.set(id, key);
+    }
+  }
+  if (entries === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'no key given' });
+  return keys;
+});
+
+const recipientHashKey = z.string().transform((text, ctx) => {
+  const key = base64Bytes(text);
+  if (!key || key.length < RECIPIENT_HASH_KEY_MIN_BYTES) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected at least ${RECIPIENT_HASH_KEY_MIN_BYTES} bytes in standard base64 (e.g. openssl rand -base64 32)` });
+  }
+  return key ?? Buffer.alloc(0);
+});
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 
 const ConfigSchema = z.object({
@@ -69,6 +115,15 @@ const ConfigSchema = z.object({
   NOTIFY_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(100),
   NOTIFY_WORKER_MAX_CACHED_WORKFLOWS: nonNegativeInt.default(2000),
 
+  // Payload encryption and the codec server (src/security)
+  NOTIFY_CODEC_KEYS: codecKeyList.optional(),
+  NOTIFY_CODEC_KEY_ID: z.string().regex(CODEC_KEY_ID, 'expected a key id of letters, digits, . _ -').optional(),
+  NOTIFY_CODEC_SERVER_TOKEN: z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  NOTIFY_CODEC_SERVER_PORT: positiveInt.default(8081),
+  /** Comma-separated origins whose pages (the Web UI) may call the codec server; default the local Web UI. */
+  NOTIFY_CODEC_SERVER_ORIGINS: z.string().optional(),
+  NOTIFY_RECIPIENT_HASH_KEY: recipientHashKey.optional(),
+
   // Local stack
   NOTIFY_DATA_DIR: z.string().min(1).default('.data'),
   NOTIFY_CACHE_DIR: z.string().min(1).optional(),
@@ -80,6 +135,41 @@ const ConfigSchema = z.object({
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface CodecKeyring {
+  /** The key new payloads are encrypted with. */
+  currentKeyId: string;
+  /** Every key that may decrypt, by id (the current one and older ones kept after a rotation). */
+  keys: ReadonlyMap<string, Buffer>;
+}
+
+/** The secrets `npm start` generates for the local stack (src/security/localSecrets.ts writes them). */
+export const LOCAL_SECRET_VARIABLES = ['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID', 'NOTIFY_CODEC_SERVER_TOKEN', 'NOTIFY_RECIPIENT_HASH_KEY'] as const;
+
+/** Where `npm start` keeps the local stack's generated secrets (mode 0600). */
+export function localSecretsFile(dataDir: string): string {
+  return join(dataDir, 'local-secrets.env');
+}
+
+/**
+ * Without TEMPORAL_ADDRESS every tool talks to the local stack (`npm start`), so it also takes the
+ * local stack's generated secrets, for whichever of them the environment does not set. With
+ * TEMPORAL_ADDRESS (a real deployment) nothing is read from disk: the keys must be in the environment.
+ */
+function withLocalStackSecrets(env: Record<string, string>): Record<string, string> {
+  if (env.TEMPORAL_ADDRESS || LOCAL_SECRET_VARIABLES.every((name) => env[name])) return env;
+  const file = localSecretsFile(env.NOTIFY_DATA_DIR || '.data');
+  if (!existsSync(file)) return env;
+  const secrets = parseEnv(readFileSync(file, 'utf8'));
+  const merged = { ...env };
+  // The keys and the id of the current one come together, or not at all.
+  const groups = [['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID'], ['NOTIFY_CODEC_SERVER_TOKEN'], ['NOTIFY_RECIPIENT_HASH_KEY']];
+  for (const group of groups) {
+    if (group.some((name) => merged[name])) continue;
+    for (const name of group) if (secrets[name]) merged[name] = secrets[name]!;
+  }
+  return merged;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -116,6 +206,22 @@ export interface Config {
   };
   reconcile: { cron: string; maxSecondsPerRun: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
+  codec: {
+    /**
+     * The payload codec's keys. Undefined when none are configured: then no client or worker can
+     * be built (dataConverterFromConfig throws), so nothing runs unencrypted by accident.
+     */
+    keyring?: CodecKeyring;
+    server: {
+      /** Bearer token of the codec server; undefined: the codec server does not start. */
+      token?: string;
+      port: number;
+      /** Origins allowed by CORS (the Web UI's). */
+      allowedOrigins: string[];
+    };
+  };
+  /** Key of the keyed hash that stands for a recipient id where operators search (search attributes). */
+  recipientHashKey?: Buffer;
   localStack: {
     dataDir: string;
     cacheDir?: string;
@@ -130,8 +236,8 @@ export interface Config {
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, as shells and compose files often export VAR= .
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = ConfigSchema.safeParse(present);
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string>;
+  const parsed = ConfigSchema.safeParse(withLocalStackSecrets(present));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration in the environment:\n${problems.join('\n')}`);
@@ -145,6 +251,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return {
+    codec: {
+      keyring: codecKeyring(raw),
+      server: {
+        token: raw.NOTIFY_CODEC_SERVER_TOKEN,
+        port: raw.NOTIFY_CODEC_SERVER_PORT,
+        allowedOrigins: (
+          raw.NOTIFY_CODEC_SERVER_ORIGINS ?? `http://localhost:${raw.NOTIFY_TEMPORAL_UI_PORT},http://127.0.0.1:${raw.NOTIFY_TEMPORAL_UI_PORT}`
+        )
+          .split(',')
+          .map((origin) => origin.trim().replace(/\/+$/, ''))
+          .filter(Boolean),
+      },
+    },
+    recipientHashKey: raw.NOTIFY_RECIPIENT_HASH_KEY,
     temporal: {
       address: raw.TEMPORAL_ADDRESS,
       namespace: raw.TEMPORAL_NAMESPACE,
@@ -192,4 +312,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       testServerPath: raw.TEMPORAL_TEST_SERVER_PATH,
     },
   };
+}
+
+/** The configured keys and which one is current: NOTIFY_CODEC_KEY_ID, or the only key there is. */
+function codecKeyring(raw: RawConfig): CodecKeyring | undefined {
+  const keys = raw.NOTIFY_CODEC_KEYS;
+  if (!keys) {
+    if (raw.NOTIFY_CODEC_KEY_ID) throw new ConfigError('Invalid configuration in the environment:\n  NOTIFY_CODEC_KEY_ID is set but NOTIFY_CODEC_KEYS is not');
+    return undefined;
+  }
+  const currentKeyId = raw.NOTIFY_CODEC_KEY_ID ?? (keys.size === 1 ? [...keys.keys()][0]! : undefined);
+  if (currentKeyId === undefined) {
+    throw new ConfigError('Invalid configuration in the environment:\n  NOTIFY_CODEC_KEY_ID: required when NOTIFY_CODEC_KEYS holds several keys (it names the current one)');
+  }
+  if (!keys.has(currentKeyId)) {
+    throw new ConfigError(`Invalid configuration in the environment:\n  NOTIFY_CODEC_KEY_ID: ${currentKeyId} is not one of the ids in NOTIFY_CODEC_KEYS (${[...keys.keys()].join(', ')})`);
+  }
+  return { currentKeyId, keys };
 }

@@ -23,10 +23,10 @@ import { DEFAULT_POLICY } from '../src/policy';
 import { NotificationStatusKey } from '../src/searchAttributes';
 import { createSqsClient, ensureQueue } from '../src/sqs';
 import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
-import { startTimeSkippingServer } from '../src/stack/temporalServers';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
 import { attribute, collectMessages } from './helpers/queues';
+import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
 
 const TASK_QUEUE = 'delivery-outage-test';
 let env: TestWorkflowEnvironment;
@@ -35,7 +35,7 @@ let sqs: SQSClient;
 let queues: { delivery: string; wait: string; deadLetter: string };
 
 before(async () => {
-  [env, elasticMq] = await Promise.all([startTimeSkippingServer(), startElasticMq({ queues: ['outage-delivery', 'outage-wait', 'outage-dead-letter'] })]);
+  [env, elasticMq] = await Promise.all([startTimeSkippingEnv(), startElasticMq({ queues: ['outage-delivery', 'outage-wait', 'outage-dead-letter'] })]);
   sqs = createSqsClient({ ...loadConfig({}).sqs, endpoint: elasticMq.endpoint });
   queues = {
     delivery: await ensureQueue(sqs, 'outage-delivery'),
@@ -50,7 +50,7 @@ after(async () => {
   await elasticMq?.stop();
 });
 
-const settings = (): NotificationClientSettings => ({ taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, clock: () => env.currentTimeMs() });
+const settings = (): NotificationClientSettings => ({ taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs() });
 
 /** The production worker, its delivery queue URL as given. */
 function workerFor(deliveryQueueUrl: string): Promise<Worker> {
@@ -58,6 +58,7 @@ function workerFor(deliveryQueueUrl: string): Promise<Worker> {
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
+    dataConverter: testDataConverter(),
     activities: createActivities({
       sqs,
       deliveryQueueUrl,

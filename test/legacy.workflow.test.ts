@@ -20,9 +20,9 @@ import { NotificationClient } from '../src/client';
 import { DEFAULT_POLICY } from '../src/policy';
 import { createSqsClient, ensureQueue, queueDepth } from '../src/sqs';
 import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
-import { startTimeSkippingServer } from '../src/stack/temporalServers';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
+import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
 
 const KST = 'Asia/Seoul';
 const TASK_QUEUE = 'legacy-overnight-test';
@@ -37,7 +37,7 @@ const releases = new Map<string, DateTime[]>();
 
 before(async () => {
   [env, elasticMq] = await Promise.all([
-    startTimeSkippingServer(),
+    startTimeSkippingEnv(),
     startElasticMq({ queues: ['legacy-wait', 'legacy-dead-letter'] }),
   ]);
   sqs = createSqsClient({ ...loadConfig({}).sqs, endpoint: elasticMq.endpoint });
@@ -46,12 +46,13 @@ before(async () => {
     sqs,
     legacyWaitQueueUrl: legacyWaitUrl,
     deadLetterQueueUrl: await ensureQueue(sqs, 'legacy-dead-letter'),
-    schedulerFor: (client) => new NotificationClient({ client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, clock: () => env.currentTimeMs() }),
+    schedulerFor: (client) => new NotificationClient({ client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs() }),
   });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
+    dataConverter: testDataConverter(),
     activities: {
       ...legacy,
       async deliverNotification(request: DeliveryRequest) {

@@ -18,7 +18,7 @@ import { NotificationStatusKey } from '../src/searchAttributes';
 import { ensureQueue } from '../src/sqs';
 import { createNotificationWorker } from '../src/workers/createWorker';
 import { attribute, collectMessages, countBy } from './helpers/queues';
-import { stackDeps, startE2EStack, type E2EStack } from './helpers/stack';
+import { stackDeps, startE2EStack, testDataConverter, testRecipientHashKey, type E2EStack } from './helpers/stack';
 
 let stack: E2EStack;
 let worker: Worker;
@@ -29,7 +29,7 @@ let client: NotificationClient;
 let stagingClient: NotificationClient;
 const TASK_QUEUE = `notifications-e2e-${process.pid}`;
 const run = Date.now().toString(36);
-const settings: NotificationClientSettings = { taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY };
+const settings: NotificationClientSettings = { taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey() };
 
 function notification(id: string, overrides: Partial<NotificationInput> = {}): NotificationInput {
   return {
@@ -48,6 +48,7 @@ before(async () => {
     connection: stack.env.nativeConnection,
     namespace: stack.env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
+    dataConverter: testDataConverter(),
     deps: await stackDeps(stack, settings),
   });
   workerRun = worker.run();
@@ -147,7 +148,8 @@ describe('notifications end to end (dev server + ElasticMQ)', () => {
       connection: stack.env.nativeConnection,
       namespace: stack.env.namespace ?? 'default',
       taskQueue,
-      deps: await stackDeps(stack, missingSettings, { deliveryQueueUrl: `${stack.queueUrls.delivery}-does-not-exist`, maxMessageBytes: 256 * 1024 }),
+      dataConverter: testDataConverter(),
+    deps: await stackDeps(stack, missingSettings, { deliveryQueueUrl: `${stack.queueUrls.delivery}-does-not-exist`, maxMessageBytes: 256 * 1024 }),
     });
     const missingClient = new NotificationClient({ client: stack.env.client, ...missingSettings });
     const input = notification('missing-queue');
@@ -180,7 +182,8 @@ describe('what SQS would refuse is caught or made safe before the night (dev ser
       connection: stack.env.nativeConnection,
       namespace: stack.env.namespace ?? 'default',
       taskQueue,
-      deps: await stackDeps(stack, fifoSettings, { deliveryQueueUrl: fifoUrl }),
+      dataConverter: testDataConverter(),
+    deps: await stackDeps(stack, fifoSettings, { deliveryQueueUrl: fifoUrl }),
     });
     const longId = `e2e-${run}-`.padEnd(200, 'x');
     const payload = { text: 'winter\uFFFEsale\uFFFF', emoji: '🎁', quote: '"\\' };

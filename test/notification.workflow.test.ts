@@ -15,12 +15,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
-import { InvalidNotificationError, NotificationClient } from '../src/client';
+import { InvalidNotificationError, NotificationClient, type NotificationClientSettings } from '../src/client';
 import type { DeliveryRequest, DeliveryResult } from '../src/activities';
 import type { NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
-import { startTimeSkippingServer } from '../src/stack/temporalServers';
+import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
 
 const KST = 'Asia/Seoul';
 
@@ -66,13 +66,14 @@ const TASK_QUEUE = 'notifications-overnight-test';
 let sequence = 0;
 
 before(async () => {
-  env = await startTimeSkippingServer();
-  client = new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, clock: () => env.currentTimeMs() });
+  env = await startTimeSkippingEnv();
+  client = new NotificationClient({ client: env.client, ...clientSettings(TASK_QUEUE) });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
     activities: recordingActivities(deliveries),
+    dataConverter: testDataConverter(),
   });
   workerRun = worker.run();
 });
@@ -82,6 +83,11 @@ after(async () => {
   await workerRun;
   await env?.teardown();
 });
+
+/** The client's settings for a task queue: the default policy, the suite's hash key, the test server's clock. */
+function clientSettings(taskQueue: string): NotificationClientSettings {
+  return { taskQueue, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs() };
+}
 
 /** Moves the test server's clock forward to the next occurrence of a KST wall-clock time. */
 async function advanceToNextKst(time: string): Promise<DateTime> {
@@ -317,7 +323,7 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', { 
 
 describe('staging: sent before the release with the SQS delay that remains (time-skipping)', { timeout: 120_000 }, () => {
   const stagingClient = () =>
-    new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, prestageSeconds: 300, clock: () => env.currentTimeMs() });
+    new NotificationClient({ client: env.client, ...clientSettings(TASK_QUEUE), prestageSeconds: 300 });
 
   test('held until 08:00 with a 5-minute lead, it is sent at 07:55 and receivable at 08:00', async () => {
     const createdAt = await advanceToNextKst('22:30:00');
@@ -381,7 +387,7 @@ describe('a send that keeps failing stops at its deadline and decides again (tim
 describe('a worker restart while notifications sleep (time-skipping)', { timeout: 120_000 }, () => {
   test('a new worker delivers at 08:00, once', async () => {
     const taskQueue = 'notifications-restart-test';
-    const restartClient = new NotificationClient({ client: env.client, taskQueue, policy: DEFAULT_POLICY, clock: () => env.currentTimeMs() });
+    const restartClient = new NotificationClient({ client: env.client, ...clientSettings(taskQueue) });
     // No workflow cache: with one, the test server would keep routing the workflow to the first
     // worker's sticky queue, which it does not time out while skipping time.
     const createWorker = () =>
@@ -390,6 +396,7 @@ describe('a worker restart while notifications sleep (time-skipping)', { timeout
         taskQueue,
         workflowsPath: WORKFLOWS_PATH,
         activities: recordingActivities(deliveries),
+        dataConverter: testDataConverter(),
         maxCachedWorkflows: 0,
       });
 

@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import type { DrainCounts } from '../src/legacy/drainCounts';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
-import { withTimeSkippingEnv } from './helpers/stack';
+import { testDataConverter, withTimeSkippingEnv } from './helpers/stack';
 
 const TASK_QUEUE = 'reconcile-continue-as-new-test';
 const CALLS_TO_EMPTY = 150;
@@ -35,6 +35,7 @@ describe('reconciler over a long backlog (time-skipping, drain activity stubbed)
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowsPath: WORKFLOWS_PATH,
+      dataConverter: testDataConverter(),
       activities: {
         async drainLegacyQueue(): Promise<DrainResult> {
           calls += 1;

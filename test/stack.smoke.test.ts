@@ -16,7 +16,7 @@ import type { Worker } from '@temporalio/worker';
 import { NotificationReleaseAtKey, NotificationStatusKey } from '../src/searchAttributes';
 import { startDevServer } from '../src/stack/temporalServers';
 import { smokeWorkflow } from '../src/workflows/smoke';
-import { startWorker, withE2EStack, withTimeSkippingEnv } from './helpers/stack';
+import { startWorker, testDataConverter, withE2EStack, withTimeSkippingEnv } from './helpers/stack';
 
 const TWELVE_HOURS_MS = 12 * 60 * 60 * 1000;
 
@@ -100,7 +100,7 @@ describe('local stack smoke', () => {
       const dbFilename = join(dataDir, 'temporal.sqlite');
       const workflowId = `smoke-sqlite-${randomUUID()}`;
       try {
-        const first = await startDevServer({ dbFilename });
+        const first = await startDevServer({ dbFilename, dataConverter: testDataConverter() });
         let runId: string;
         try {
           // No worker: the workflow stays scheduled, as a held notification does overnight.
@@ -109,7 +109,7 @@ describe('local stack smoke', () => {
         } finally {
           await first.teardown();
         }
-        const second = await startDevServer({ dbFilename });
+        const second = await startDevServer({ dbFilename, dataConverter: testDataConverter() });
         try {
           const described = await second.client.workflow.getHandle(workflowId).describe();
           assert.equal(described.runId, runId);

@@ -6,6 +6,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/config';
+import { dataConverterFromConfig } from '../../src/security/dataConverter';
 import { startLocalServers } from '../../src/stack/localServers';
 import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, waitForCount, type ReleaseFigures } from '../common';
 import { nextWholeMinute, workflowBundle } from '../temporal';
@@ -34,6 +35,7 @@ export async function runReleaseFloor(options: { config: Config; n: number; expe
       workflowBundle: await workflowBundle(require.resolve('./workflows')),
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      dataConverter: dataConverterFromConfig(config),
     });
     running = worker.run();
     running.catch(() => undefined);

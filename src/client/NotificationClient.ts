@@ -40,6 +40,8 @@ import {
   NotificationStatusKey,
   RecipientIdKey,
 } from '../searchAttributes';
+import { dataConverterFromConfig } from '../security/dataConverter';
+import { recipientHashKeyFromConfig, recipientIdHash } from '../security/recipientHash';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
 import type { notificationWorkflow } from '../workflows/notification';
 import { cancelUpdate, rescheduleUpdate, updateConsentUpdate, type CancelOutcome } from '../workflows/notificationMessages';
@@ -63,6 +65,11 @@ export type ScheduleManyResult =
 export interface NotificationClientSettings {
   taskQueue: string;
   policy: QuietHoursPolicy;
+  /**
+   * Key of the keyed hash that stands for the recipient id in the RecipientId search attribute
+   * (NOTIFY_RECIPIENT_HASH_KEY): search attributes are stored and indexed in plain text.
+   */
+  recipientHashKey: Uint8Array;
   /** Send held notifications this many seconds before their release, with an SQS delay; 0 (default) sends at the release. Must be 0 for a FIFO delivery queue. */
   prestageSeconds?: number;
   /** Largest delivery message (body and attributes) accepted at schedule time; default 256 KiB, SQS's default. */
@@ -89,6 +96,7 @@ export class NotificationClient {
     this.settings = {
       taskQueue: options.taskQueue,
       policy: options.policy,
+      recipientHashKey: options.recipientHashKey,
       prestageSeconds: options.prestageSeconds ?? 0,
       maxMessageBytes: options.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES,
     };
@@ -101,17 +109,19 @@ export class NotificationClient {
     return {
       taskQueue: config.temporal.taskQueue,
       policy: policyFromConfig(config.policy),
+      recipientHashKey: recipientHashKeyFromConfig(config),
       prestageSeconds: isFifoQueue(config.sqs.deliveryQueue) ? 0 : config.delivery.prestageSeconds,
       maxMessageBytes: config.sqs.maxMessageBytes,
     };
   }
 
-  /** Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends). */
+  /** Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends, NOTIFY_CODEC_KEYS). */
   static async connect(config: Config = loadConfig()): Promise<NotificationClient> {
+    const dataConverter = dataConverterFromConfig(config);
     const address = temporalAddress(config);
     const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
     return new NotificationClient({
-      client: new Client({ connection, namespace: config.temporal.namespace }),
+      client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
       ...NotificationClient.settingsFromConfig(config),
     });
   }
@@ -144,7 +154,7 @@ export class NotificationClient {
           { key: NotificationReleaseAtKey, value: decision.releaseAt },
           { key: NotificationCategoryKey, value: notification.category },
           { key: NotificationChannelKey, value: notification.channel },
-          { key: RecipientIdKey, value: notification.recipient.id },
+          { key: RecipientIdKey, value: this.recipientSearchKey(notification.recipient.id) },
         ],
         staticSummary: notificationSummary(notification, decision, policy),
         // A delivered, cancelled or expired notification must not go out again because a producer
@@ -233,6 +243,14 @@ export class NotificationClient {
   async updateConsent(notificationId: string, nightConsent: boolean): Promise<NotificationResult> {
     const change = parseWith(ConsentChangeSchema, { nightConsent }, 'consent change');
     return this.handle(notificationId).executeUpdate(updateConsentUpdate, { args: [change] });
+  }
+
+  /**
+   * What the RecipientId search attribute holds for a recipient: a keyed hash of the id, never the
+   * id. `find --recipient` and the Web UI query `RecipientId = '<this>'`.
+   */
+  recipientSearchKey(recipientId: string): string {
+    return recipientIdHash(this.settings.recipientHashKey, recipientId);
   }
 
   /** A message that cannot fit the delivery queue would be held all night and then fail: refuse it now. */

@@ -5,6 +5,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Config } from '../config';
+import { dataConverterFromConfig } from '../security/dataConverter';
 import { temporalConnectionOptions } from '../temporalConnection';
 import { startElasticMq, type RunningElasticMq } from './elasticMq';
 import { configuredQueueNames } from './elasticMqConfig';
@@ -21,6 +22,8 @@ export interface LocalServersOptions {
   dbFilename?: string;
   /** ElasticMQ port; default a free one. Ignored with AWS_ENDPOINT_URL_SQS. */
   sqsPort?: number;
+  /** The codec server the Web UI decodes payloads with; undefined = none (the UI shows ciphertext). */
+  uiCodecEndpoint?: string;
   log?: Log;
 }
 
@@ -37,6 +40,8 @@ export interface LocalServers {
 
 export async function startLocalServers(options: LocalServersOptions): Promise<LocalServers> {
   const { config } = options;
+  // env.client encrypts like every other client; no keys, no stack (a ConfigError naming them).
+  const dataConverter = dataConverterFromConfig(config);
   const log = options.log ?? stderrLog;
   const localStack = config.localStack;
   let elasticMq: RunningElasticMq | undefined;
@@ -57,13 +62,20 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
         );
     const temporalReady = config.temporal.address
       ? temporalConnectionOptions(config.temporal, config.temporal.address).then(({ address, tls, apiKey }) =>
-          TestWorkflowEnvironment.createFromExistingServer({ address, namespace: config.temporal.namespace, connectionOptions: { tls, apiKey } }),
+          TestWorkflowEnvironment.createFromExistingServer({
+            address,
+            namespace: config.temporal.namespace,
+            connectionOptions: { tls, apiKey },
+            client: { dataConverter },
+          }),
         )
       : startDevServer({
           port: options.temporalPort,
           uiPort: options.temporalUiPort,
           dbFilename: options.dbFilename,
           namespace: config.temporal.namespace,
+          dataConverter,
+          uiCodecEndpoint: options.uiCodecEndpoint,
           localStack,
           log,
         });

@@ -1,21 +1,48 @@
 /**
  * `npm start`: the whole system on one machine. Provisions what is missing, starts the Temporal
  * dev server (SQLite under the data dir, so sleeping workflows survive a restart; Web UI;
- * search attributes registered), ElasticMQ with the configured queues, and one worker
- * in-process. With TEMPORAL_ADDRESS or AWS_ENDPOINT_URL_SQS set, that server is used instead of
- * starting one. Ctrl-C (SIGINT) or SIGTERM drains the worker, then stops the servers.
+ * search attributes registered), ElasticMQ with the configured queues, the codec server (the Web
+ * UI's endpoint for decrypting payloads) and one worker in-process. Without TEMPORAL_ADDRESS it
+ * generates the local stack's keys and token once (src/security/localSecrets.ts). With
+ * TEMPORAL_ADDRESS or AWS_ENDPOINT_URL_SQS set, that server is used instead of starting one.
+ * Ctrl-C (SIGINT) or SIGTERM drains the worker, then stops the servers.
  */
 import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { loadConfig } from '../config';
+import { loadConfig, localSecretsFile, type Config } from '../config';
+import { codecServerFromConfig, type RunningCodecServer } from '../security';
+import { ensureLocalSecrets } from '../security/localSecrets';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { startLocalServers, type LocalServers } from './localServers';
 import { stderrLog } from './progress';
 import { createConfiguredWorker } from '../workers/createWorker';
 
-async function printBanner(servers: LocalServers, dbFilename: string): Promise<void> {
+/** Without TEMPORAL_ADDRESS: the local stack's generated secrets, created on the first run. */
+async function configWithLocalSecrets(): Promise<Config> {
+  const config = loadConfig();
+  if (config.temporal.address) return config;
+  const secrets = await ensureLocalSecrets(config.localStack.dataDir);
+  if (secrets.generated.length > 0) stderrLog(`generated ${secrets.generated.join(', ')} into ${secrets.file} (mode 0600; kept for later runs)`);
+  if (secrets.narrowedMode) stderrLog(`${secrets.file} was readable by others: now mode 0600`);
+  return loadConfig();
+}
+
+function codecBanner(codec: RunningCodecServer | undefined, secretsFile: string | undefined): string[] {
+  if (!codec) return ['  Codec server  not started (NOTIFY_CODEC_SERVER_TOKEN is not set): the Web UI shows ciphertext'];
+  const tokenFrom = secretsFile ? `NOTIFY_CODEC_SERVER_TOKEN in ${secretsFile}` : 'NOTIFY_CODEC_SERVER_TOKEN';
+  return [
+    `  Codec server  ${codec.url}  decrypts payloads for operators with the token (${tokenFrom})`,
+    `    Web UI       sign in once at ${codec.url}/login, then in the UI's Codec Server settings choose "Use my browser`,
+    `                 setting", endpoint ${codec.url}, and tick "Include cross-origin credentials"`,
+    `    temporal CLI --codec-endpoint ${codec.url} --codec-auth "Bearer $NOTIFY_CODEC_SERVER_TOKEN"`,
+  ];
+}
+
+async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined): Promise<void> {
   const { config, started } = servers;
+  // Without TEMPORAL_ADDRESS the keys came from the local stack's file (configWithLocalSecrets).
+  const secretsFile = started.temporal ? resolve(localSecretsFile(config.localStack.dataDir)) : undefined;
   const sqs = createSqsClient(config.sqs);
   const queues = await resolveQueueUrls(sqs, config.sqs).finally(() => sqs.destroy());
   const ui = started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : '(the server at TEMPORAL_ADDRESS has its own)';
@@ -29,10 +56,12 @@ async function printBanner(servers: LocalServers, dbFilename: string): Promise<v
       `    delivery      ${queues.delivery}`,
       `    legacy wait   ${queues.legacyWait}`,
       `    dead letter   ${queues.deadLetter}`,
+      ...codecBanner(codec, secretsFile),
       `  worker      polling task queue "${config.temporal.taskQueue}"`,
       '',
       'In another shell, to talk to it:',
       `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,
+      ...(secretsFile ? [`  set -a; . ${secretsFile}; set +a   # its keys (tools read them by themselves while TEMPORAL_ADDRESS is unset)`] : []),
       'Ctrl-C stops the worker and every server this command started.',
       '',
     ].join('\n'),
@@ -40,9 +69,10 @@ async function printBanner(servers: LocalServers, dbFilename: string): Promise<v
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = await configWithLocalSecrets();
   const dbFilename = resolve(config.localStack.dataDir, 'temporal.sqlite');
   let servers: LocalServers | undefined;
+  let codec: RunningCodecServer | undefined;
   let worker: Worker | undefined;
   let signals = 0;
   // The Temporal runtime also listens for these and drains the worker; ours covers start-up
@@ -55,20 +85,23 @@ async function main(): Promise<void> {
       return;
     }
     stderrLog(`${signal} again: stopping the servers now`);
-    void (servers?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void Promise.allSettled([servers?.stop(), codec?.stop()]).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // A crash must not leave the dev server behind (it would hold the port and the SQLite file).
   const onCrash = (error: unknown) => {
     console.error('local stack crashed:', error);
-    void (servers?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+    void Promise.allSettled([servers?.stop(), codec?.stop()]).finally(() => process.exit(1));
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
 
+  // First, so that the dev server's Web UI can be pointed at it.
+  codec = await codecServerFromConfig(config, { log: stderrLog });
   servers = await startLocalServers({
     config,
+    uiCodecEndpoint: codec?.url,
     temporalPort: config.localStack.temporalPort,
     temporalUiPort: config.localStack.temporalUiPort,
     dbFilename,
@@ -81,12 +114,13 @@ async function main(): Promise<void> {
     // As every worker process does (src/workers/main.ts): bring the legacy schedule to its spec.
     const scheduleAction = await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config));
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);
-    await printBanner(servers, dbFilename);
+    await printBanner(servers, dbFilename, codec);
     if (signals > 0) return;
     // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.
     await worker.run();
   } finally {
     await servers.stop();
+    await codec?.stop();
     stderrLog('local stack stopped');
   }
 }

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { SearchAttributeType } from '@temporalio/common';
+import { SearchAttributeType, type DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NOTIFICATION_SEARCH_ATTRIBUTES } from '../searchAttributes';
 import { guardServerProcess } from './orphanGuard';
@@ -23,6 +23,10 @@ export interface StartDevServerOptions extends ProvisionOptions {
   dbFilename?: string;
   /** Created at start; default "default". */
   namespace?: string;
+  /** The data converter of env.client (the project's: src/security/dataConverter.ts). */
+  dataConverter?: DataConverter;
+  /** The codec server the Web UI sends payloads to for decoding (--ui-codec-endpoint). */
+  uiCodecEndpoint?: string;
 }
 
 /** Adds what provisioning tried to an SDK error, so a failed download says why it was needed. */
@@ -60,8 +64,12 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
         dbFilename: options.dbFilename,
         namespace: options.namespace,
         searchAttributes: [...NOTIFICATION_SEARCH_ATTRIBUTES],
-        extraArgs: options.dbFilename ? SQLITE_FILE_PRAGMAS : undefined,
+        extraArgs: [
+          ...(options.dbFilename ? SQLITE_FILE_PRAGMAS : []),
+          ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+        ],
       },
+      client: { dataConverter: options.dataConverter },
     });
   } catch (error) {
     throw explain(cli, 'the Temporal dev server', error);
@@ -109,11 +117,11 @@ type AddSearchAttributesRequest = Parameters<TestWorkflowEnvironment['connection
  * (It does not implement ListSearchAttributes nor visibility queries such as
  * `NotificationStatus = 'held'`; test those on the dev server.)
  */
-export async function startTimeSkippingServer(options: ProvisionOptions = {}): Promise<TestWorkflowEnvironment> {
+export async function startTimeSkippingServer(options: ProvisionOptions & { dataConverter?: DataConverter } = {}): Promise<TestWorkflowEnvironment> {
   const server = await provisionTestServer(options);
   let env: TestWorkflowEnvironment;
   try {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: server.executable } });
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: server.executable }, client: { dataConverter: options.dataConverter } });
   } catch (error) {
     throw explain(server, 'the Temporal time-skipping test server', error);
   }

@@ -1,7 +1,9 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../config';
+import { dataConverterFromConfig } from '../security/dataConverter';
 import { activityDepsFromConfig } from './activityDeps';
 
 export interface NotificationWorkerOptions {
@@ -9,6 +11,8 @@ export interface NotificationWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** The project's one (dataConverterFromConfig): required, so that no worker runs unencrypted. */
+  dataConverter: DataConverter;
   tuning?: Partial<Config['worker']>;
   /** Anything else to pass to Worker.create (tests set a pre-built bundle, say). */
   overrides?: Partial<WorkerOptions>;
@@ -28,6 +32,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Pr
     taskQueue: options.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(options.deps),
+    dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
@@ -48,6 +53,7 @@ export async function createConfiguredWorker(config: Config, connection: NativeC
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: await activityDepsFromConfig(config),
+    dataConverter: dataConverterFromConfig(config),
     tuning: config.worker,
   });
 }

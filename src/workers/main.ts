@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { dataConverterFromConfig } from '../security/dataConverter';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
 import { createConfiguredWorker } from './createWorker';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   // number of replicas may do it at once.
   const clientConnection = await Connection.connect(connectionOptions);
   const scheduleAction = await ensureReconcileSchedule(
-    new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+    new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: dataConverterFromConfig(config) }),
     reconcileScheduleSettings(config),
   );
   await clientConnection.close();

@@ -8,23 +8,41 @@
  * - startE2EStack() / withE2EStack(): a Temporal dev server and ElasticMQ with the configured
  *   queues; with TEMPORAL_ADDRESS or AWS_ENDPOINT_URL_SQS set, those are used instead.
  * - startWorker(config, connection): the production worker (same activities and deps).
+ * - testDataConverter(): the project's data converter with the suite's keys (test/setup.mjs), for
+ *   clients and workers a test builds itself. Every helper here uses it.
  */
 import { after, before } from 'node:test';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DataConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../src/config';
 import type { ActivityDeps } from '../../src/activities';
 import { NotificationClient, type NotificationClientSettings } from '../../src/client';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../../src/deliveryMessage';
 import { createSqsClient, ensureQueue, queueMaxMessageBytes, resolveQueueUrls, type QueueUrls } from '../../src/sqs';
+import { dataConverterFromConfig } from '../../src/security/dataConverter';
+import { recipientHashKeyFromConfig } from '../../src/security/recipientHash';
 import { configuredQueueNames } from '../../src/stack/elasticMqConfig';
 import { startLocalServers } from '../../src/stack/localServers';
 import { startTimeSkippingServer } from '../../src/stack/temporalServers';
 import { createConfiguredWorker } from '../../src/workers/createWorker';
 
 export { createConfiguredWorker as startWorker };
-/** The time-skipping server with the project's search attributes; the caller tears it down. */
-export { startTimeSkippingServer as startTimeSkippingEnv };
+
+/** The project's data converter with the suite's keys (set in test/setup.mjs for every test process). */
+export function testDataConverter(): DataConverter {
+  return dataConverterFromConfig(loadConfig());
+}
+
+/** The recipient-hash key of the suite (test/setup.mjs), for clients a test builds itself. */
+export function testRecipientHashKey(): Buffer {
+  return recipientHashKeyFromConfig(loadConfig());
+}
+
+/** The time-skipping server with the project's search attributes and data converter; the caller tears it down. */
+export function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return startTimeSkippingServer({ dataConverter: testDataConverter() });
+}
 
 /** First start of a server may provision it (a download); later ones take seconds. */
 const START_TIMEOUT_MS = 300_000;
@@ -113,5 +131,5 @@ export function withE2EStack(options: { env?: NodeJS.ProcessEnv } = {}): Fixture
 
 /** before(): start a time-skipping test server; after(): tear it down. Read it as `.value` inside tests. */
 export function withTimeSkippingEnv(): Fixture<TestWorkflowEnvironment> {
-  return fixture(() => startTimeSkippingServer(), (env) => env.teardown());
+  return fixture(() => startTimeSkippingEnv(), (env) => env.teardown());
 }

@@ -9,6 +9,7 @@ import {
   reconcileScheduleSettings,
   RECONCILE_SCHEDULE_ID,
 } from '../../schedules/reconcileSchedule';
+import { dataConverterFromConfig } from '../../security/dataConverter';
 import { createSqsClient, queueDepth, resolveQueueUrls } from '../../sqs';
 import { temporalAddress, temporalConnectionOptions } from '../../temporalConnection';
 import type { reconcileLegacyQueueWorkflow } from '../../workflows/reconcileLegacyQueue';
@@ -16,10 +17,11 @@ import { UsageError, type CliCommand } from '../command';
 import { createProgressBar } from '../progressBar';
 
 async function withTemporal<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
+  const dataConverter = dataConverterFromConfig(config);
   const address = temporalAddress(config);
   const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
   try {
-    return await use(new Client({ connection, namespace: config.temporal.namespace }));
+    return await use(new Client({ connection, namespace: config.temporal.namespace, dataConverter }));
   } finally {
     await connection.close();
   }

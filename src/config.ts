@@ -109,6 +109,8 @@ const ConfigSchema = z.object({
   // Legacy wait-queue reconciliation
   NOTIFY_RECONCILE_CRON: z.string().min(1).default('* * * * *'),
   NOTIFY_RECONCILE_MAX_SECONDS: positiveInt.default(50),
+  /** A legacy body outside the documented vocabulary: forward it as the old drain did, or dead-letter it. */
+  NOTIFY_LEGACY_FOREIGN: z.enum(['forward', 'dead-letter']).default('forward'),
 
   // Worker tuning
   NOTIFY_WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(200),
@@ -204,7 +206,7 @@ export interface Config {
     heldCategories: string[];
     morningSpreadSeconds: number;
   };
-  reconcile: { cron: string; maxSecondsPerRun: number };
+  reconcile: { cron: string; maxSecondsPerRun: number; foreignBodies: 'forward' | 'dead-letter' };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   codec: {
     /**
@@ -296,7 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean),
       morningSpreadSeconds: raw.NOTIFY_MORNING_SPREAD_SECONDS,
     },
-    reconcile: { cron: raw.NOTIFY_RECONCILE_CRON, maxSecondsPerRun: raw.NOTIFY_RECONCILE_MAX_SECONDS },
+    reconcile: { cron: raw.NOTIFY_RECONCILE_CRON, maxSecondsPerRun: raw.NOTIFY_RECONCILE_MAX_SECONDS, foreignBodies: raw.NOTIFY_LEGACY_FOREIGN },
     worker: {
       maxConcurrentActivities: raw.NOTIFY_WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: raw.NOTIFY_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

@@ -5,7 +5,7 @@
  * No AWS import: the attribute shape is SQS's, written out.
  */
 import { createHash } from 'node:crypto';
-import type { Notification } from './notification';
+import { isLegacyForward, type Deliverable } from './notification';
 
 /** SQS's default (and, before 2025, largest) MaximumMessageSize; a queue may set 1 KiB–1 MiB. */
 export const SQS_DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -41,9 +41,13 @@ export function sqsSafeJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
 }
 
-/** The body the downstream sender (KakaoTalk / SMS / push gateway) consumes. */
-export function deliveryMessageBody(notification: Notification): string {
-  const { notificationId, recipient, channel, category, payload } = notification;
+/**
+ * The body the downstream sender (KakaoTalk / SMS / push gateway) consumes. A legacy forward keeps
+ * its original body in the old drain's encoding: a JSON string holding it.
+ */
+export function deliveryMessageBody(deliverable: Deliverable): string {
+  if (isLegacyForward(deliverable)) return sqsSafeJson(deliverable.body);
+  const { notificationId, recipient, channel, category, payload } = deliverable;
   return sqsSafeJson({ notificationId, recipient: { id: recipient.id }, channel, category, payload });
 }
 
@@ -52,11 +56,12 @@ function stringAttribute(value: string): StringAttribute {
 }
 
 /** The attributes that let the downstream sender, and an auditor, see when and why it was released. */
-export function deliveryMessageAttributes(notification: Notification, times: DeliveryTimes): Record<string, StringAttribute> {
+export function deliveryMessageAttributes(deliverable: Deliverable, times: DeliveryTimes): Record<string, StringAttribute> {
   return {
-    notificationId: stringAttribute(notification.notificationId),
-    category: stringAttribute(notification.category),
-    channel: stringAttribute(notification.channel),
+    notificationId: stringAttribute(deliverable.notificationId),
+    ...(isLegacyForward(deliverable)
+      ? { legacyForward: stringAttribute('true') }
+      : { category: stringAttribute(deliverable.category), channel: stringAttribute(deliverable.channel) }),
     scheduledAt: stringAttribute(times.scheduledAt),
     releasedAt: stringAttribute(times.releasedAt),
     stagedAt: stringAttribute(times.stagedAt),
@@ -77,10 +82,10 @@ export function messageBytes(body: string, attributes: Record<string, StringAttr
 const PLACEHOLDER_INSTANT = new Date(0).toISOString();
 const LONGEST_REASON = 'held-quiet-hours';
 
-/** The size the notification's delivery message will have, whenever and however it is released. */
-export function deliveryMessageBytes(notification: Notification): number {
+/** The size the delivery message will have, whenever and however it is released. */
+export function deliveryMessageBytes(deliverable: Deliverable): number {
   const times = { scheduledAt: PLACEHOLDER_INSTANT, releasedAt: PLACEHOLDER_INSTANT, stagedAt: PLACEHOLDER_INSTANT, releaseReason: LONGEST_REASON };
-  return messageBytes(deliveryMessageBody(notification), deliveryMessageAttributes(notification, times));
+  return messageBytes(deliveryMessageBody(deliverable), deliveryMessageAttributes(deliverable, times));
 }
 
 /** A FIFO queue, by its name or URL (SQS requires the .fifo suffix). */

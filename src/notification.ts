@@ -36,13 +36,15 @@ export const RecipientSchema = z.object({
   nightConsent: z.boolean().default(false),
 });
 
+/** The business key; the workflow id is `notification-<notificationId>`. */
+const NotificationIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'only letters, digits and . _ : @ - are allowed');
+
 export const NotificationSchema = z.object({
-  /** The business key; the workflow id is `notification-<notificationId>`. */
-  notificationId: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[A-Za-z0-9._:@-]+$/, 'only letters, digits and . _ : @ - are allowed'),
+  notificationId: NotificationIdSchema,
   recipient: RecipientSchema,
   channel: z.enum(CHANNELS),
   category: z.enum(CATEGORIES),
@@ -53,6 +55,31 @@ export const NotificationSchema = z.object({
   /** Not sent at all if it could only be released after this instant; the workflow ends `expired`. */
   expiresAt: isoInstant.optional(),
 });
+
+/**
+ * A legacy wait-queue message that is not in the documented vocabulary (a producer's own JSON, or
+ * not JSON at all). The old drain forwarded every such body at 08:00 and the downstream consumer
+ * reads it, so it is held through the window like advertising and then forwarded as it was.
+ */
+export const LegacyForwardSchema = z
+  .object({
+    kind: z.literal('legacy-forward'),
+    notificationId: NotificationIdSchema,
+    /** The original SQS body, character for character. */
+    body: z.string().min(1),
+  })
+  .strict();
+export type LegacyForward = z.output<typeof LegacyForwardSchema>;
+
+/** The NotificationCategory search attribute of a legacy forward (it has no category of its own). */
+export const LEGACY_FORWARD_CATEGORY = 'legacy-forward';
+
+/** What a notification workflow delivers: a notification, or a legacy body forwarded as it was. */
+export type Deliverable = Notification | LegacyForward;
+
+export function isLegacyForward(deliverable: Deliverable): deliverable is LegacyForward {
+  return (deliverable as LegacyForward).kind === 'legacy-forward';
+}
 
 /** The argument of the `updateConsent` update: a real boolean, never a truthy string such as "false". */
 export const ConsentChangeSchema = z.object({ nightConsent: z.boolean() }).strict();
@@ -83,6 +110,28 @@ export function parseNotification(input: unknown): Notification {
   return parseWith(NotificationSchema, input, 'notification');
 }
 
+/** Validates a workflow's input: a legacy forward when it says so (`kind`), else a notification. */
+export function parseDeliverable(input: unknown): Deliverable {
+  const kind = (input as { kind?: unknown } | null)?.kind;
+  return kind === 'legacy-forward' ? parseWith(LegacyForwardSchema, input, 'legacy forward') : parseNotification(input);
+}
+
+/**
+ * What the quiet-hours policy reads of a deliverable (the shape of src/policy's PolicySubject). A
+ * legacy forward is held like advertising without consent, in the policy's default zone: the old
+ * drain held every night message until 08:00.
+ */
+export function policySubjectOf(deliverable: Deliverable): {
+  notificationId: string;
+  category: Category;
+  notBefore?: string;
+  expiresAt?: string;
+  recipient: { timeZone?: string; nightConsent: boolean };
+} {
+  if (!isLegacyForward(deliverable)) return deliverable;
+  return { notificationId: deliverable.notificationId, category: 'advertising', recipient: { nightConsent: false } };
+}
+
 /**
  * Validates anything against one of the schemas above; throws InvalidNotificationError naming every
  * bad field. Updates go through this too: the Web UI, the temporal CLI or another SDK can send them.
@@ -100,8 +149,15 @@ export function parseWith<T extends z.ZodTypeAny>(schema: T, input: unknown, wha
   );
 }
 
+const WORKFLOW_ID_PREFIX = 'notification-';
+
 export function workflowIdFor(notificationId: string): string {
-  return `notification-${notificationId}`;
+  return `${WORKFLOW_ID_PREFIX}${notificationId}`;
+}
+
+/** The notification id in a notification workflow's id. */
+export function notificationIdOf(workflowId: string): string {
+  return workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : workflowId;
 }
 
 /**

@@ -98,7 +98,7 @@ describe('a delivery queue misnamed for an hour (time-skipping + ElasticMQ, noth
         return true;
       });
       await sendRawMessages(sqs, queues.wait, [legacyBody]);
-      assert.deepEqual(await reconcileOnce('first'), { received: 1, started: 1, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
+      assert.deepEqual(await reconcileOnce('first'), { received: 1, started: 1, forwarded: 0, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
       await assert.rejects(client.result(legacyId), WorkflowFailedError);
       for (const id of [input.notificationId, legacyId]) {
         const status = await client.status(id);
@@ -118,7 +118,7 @@ describe('a delivery queue misnamed for an hour (time-skipping + ElasticMQ, noth
       assert.equal((await retried.handle.result()).status, 'delivered');
       // The legacy producer re-enqueues: the reconciler starts it again instead of calling it "already present".
       await sendRawMessages(sqs, queues.wait, [legacyBody]);
-      assert.deepEqual(await reconcileOnce('second'), { received: 1, started: 1, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
+      assert.deepEqual(await reconcileOnce('second'), { received: 1, started: 1, forwarded: 0, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
       assert.equal((await client.result(legacyId)).status, 'delivered');
       // Delivered ones stay delivered: a third schedule starts nothing.
       assert.equal((await client.schedule(input)).started, false);

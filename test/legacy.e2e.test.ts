@@ -1,8 +1,9 @@
 /**
  * End-to-end: the legacy wait queue drained by the Temporal Schedule into notification workflows,
  * on the real dev server and ElasticMQ, with the production worker as a child process (so that it
- * can be killed with SIGKILL). Nothing is stubbed. The legacy recipients have night consent, so
- * the result does not depend on the hour the test runs at (the quiet window is covered by
+ * can be killed with SIGKILL). Nothing is stubbed. The legacy recipients have night consent and
+ * the worker runs without a quiet window (foreign bodies are held like advertising), so the result
+ * does not depend on the hour the test runs at (the quiet window is covered by
  * test/legacy.workflow.test.ts on the time-skipping server).
  */
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Message } from '@aws-sdk/client-sqs';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { decodeLegacyBody, encodeLegacyBody, parseLegacyMessage, type LegacyBody } from '../src/legacy/legacyMessage';
+import { classifyLegacyMessage, decodeLegacyBody, encodeLegacyBody, parseLegacyMessage, type LegacyBody } from '../src/legacy/legacyMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import {
   ensureReconcileSchedule,
@@ -53,7 +54,15 @@ after(async () => {
 });
 
 async function startWorker(): Promise<WorkerProcess> {
-  const started = spawnWorker(workerEnvironment(stack.config, { NOTIFY_DELIVERY_QUEUE: DELIVERY_QUEUE, NOTIFY_DEAD_LETTER_QUEUE: DEAD_LETTER_QUEUE, NOTIFY_RECONCILE_MAX_SECONDS: '600' }));
+  const started = spawnWorker(workerEnvironment(stack.config, {
+    NOTIFY_DELIVERY_QUEUE: DELIVERY_QUEUE,
+    NOTIFY_DEAD_LETTER_QUEUE: DEAD_LETTER_QUEUE,
+    NOTIFY_RECONCILE_MAX_SECONDS: '600',
+    // No quiet window, so that the forwards (held like advertising) go at once whatever the hour;
+    // the window is tested on the time-skipping server (legacy.workflow.test.ts).
+    NOTIFY_QUIET_START: '00:00',
+    NOTIFY_QUIET_END: '00:00',
+  }));
   worker = started;
   await started.ready;
   return started;
@@ -61,39 +70,57 @@ async function startWorker(): Promise<WorkerProcess> {
 
 interface LegacyRun {
   bodies: string[];
-  /** The notification ids that must be delivered, once each. */
+  /** The notification ids that must be delivered, once each (the documented vocabulary, and the forwards). */
   validIds: Set<string>;
+  /** Foreign bodies by the id of their forward: delivered once each, as a JSON string of the original body. */
+  forwards: Map<string, string>;
   poison: Set<string>;
 }
 
 /**
  * TOTAL legacy messages: both encodings, 1 % re-enqueued duplicates (half of them in the other
- * encoding, which must still map to the same notification) and 1 % poison of several kinds.
+ * encoding, which must still map to the same notification), 1 % foreign bodies (a producer's own
+ * JSON, or not JSON at all: forwarded as the old drain did) and 1 % poison (the documented
+ * vocabulary with an invalid field).
  */
 function legacyRun(runId: string): LegacyRun {
   const poisonCount = TOTAL / 100;
+  const foreignCount = TOTAL / 100;
   const duplicateCount = TOTAL / 100;
-  const valid = demoLegacyBodies({ count: TOTAL - poisonCount - duplicateCount, encoding: 'mixed', nightConsent: true, runId });
+  const valid = demoLegacyBodies({ count: TOTAL - poisonCount - foreignCount - duplicateCount, encoding: 'mixed', nightConsent: true, runId });
   // Re-enqueued copies: half byte-identical, half in the other encoding (same content, same id).
   const duplicates = valid
     .slice(0, duplicateCount)
     .map((body, index) =>
       index % 2 === 0 ? body : encodeLegacyBody(decodeLegacyBody(body) as LegacyBody, { doubleEncoded: !body.startsWith('"') }),
     );
-  const poisonKinds = [
+  const foreignKinds = [
     (index: number) => `not json ${runId} #${index}`,
-    (index: number) => JSON.stringify(`{"truncated": ${index}`),
+    (index: number) => JSON.stringify(`{"truncated": ${index} ${runId}`),
     (index: number) => JSON.stringify([runId, index]),
-    (index: number) => JSON.stringify({ recipientId: `user-${index}`, channel: 'FAX', type: 'AD', payload: { runId, index } }),
+    (index: number) => JSON.stringify({ user_id: index, message: `your parcel ${runId}` }),
     (index: number) => JSON.stringify({ channel: 'SMS', type: 'ORDER', payload: { runId, index } }),
+  ];
+  const foreign = Array.from({ length: foreignCount }, (_, index) => foreignKinds[index % foreignKinds.length]!(index));
+  const poisonKinds = [
+    (index: number) => JSON.stringify({ recipientId: `user-${index}`, channel: 'FAX', type: 'AD', payload: { runId, index } }),
     (index: number) => JSON.stringify({ recipientId: 'u', timeZone: 'KST', channel: 'PUSH', type: 'AD', payload: { runId, index } }),
+    (index: number) => JSON.stringify(JSON.stringify({ recipientId: '', channel: 'SMS', type: 'ORDER', payload: { runId, index } })),
   ];
   const poison = Array.from({ length: poisonCount }, (_, index) => poisonKinds[index % poisonKinds.length]!(index));
+  const forwards = new Map(
+    foreign.map((body) => {
+      const message = classifyLegacyMessage(body);
+      assert.ok(message.kind === 'foreign', body);
+      return [message.forward.notificationId, body] as const;
+    }),
+  );
   // Interleave, as a real backlog would be.
-  const bodies = [...valid, ...duplicates, ...poison].sort((a, b) => hash(a) - hash(b));
+  const bodies = [...valid, ...duplicates, ...foreign, ...poison].sort((a, b) => hash(a) - hash(b));
   return {
     bodies,
-    validIds: new Set(valid.map((body) => parseLegacyMessage(body).notificationId)),
+    validIds: new Set([...valid.map((body) => parseLegacyMessage(body).notificationId), ...forwards.keys()]),
+    forwards,
     poison: new Set(poison),
   };
 }
@@ -127,6 +154,13 @@ async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void
   const missing = [...run.validIds].filter((id) => !deliveredCounts.has(id));
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} valid legacy notifications were never delivered`);
   assert.equal(delivered.length, run.validIds.size);
+  // Each foreign body went out as the old drain sent it: a JSON string of the original body.
+  for (const message of delivered) {
+    const original = run.forwards.get(attribute(message, 'notificationId')!);
+    if (original === undefined) continue;
+    assert.equal(attribute(message, 'legacyForward'), 'true');
+    assert.equal(JSON.parse(message.Body!), original);
+  }
 
   const deadLettered = await collectMessages(stack.sqs, deadLetterUrl, { expected: run.poison.size, timeoutMs: 60_000, quietMs: 3_000 });
   // Exactly once each: a Set of bodies could not show a second copy.

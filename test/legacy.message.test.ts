@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import {
   decodeLegacyBody,
   encodeLegacyBody,
+  classifyLegacyMessage,
   parseLegacyMessage,
   PoisonLegacyMessageError,
   type LegacyBody,
@@ -44,22 +45,53 @@ describe('legacy wait-queue messages', () => {
     assert.notEqual(a, c);
   });
 
-  test('poison bodies are refused with a reason', () => {
+  test('a body in the documented vocabulary with an invalid field is poison, with the field named', () => {
     const cases: [string, RegExp][] = [
-      ['not json at all', /not JSON/],
-      [JSON.stringify('{"half": '), /does not hold JSON/],
-      ['[1,2,3]', /not a JSON object/],
       [JSON.stringify({ ...legacy, channel: 'FAX' }), /channel/],
-      [JSON.stringify({ ...legacy, recipientId: undefined }), /recipient\.id/],
+      [JSON.stringify({ ...legacy, recipientId: '' }), /recipient\.id/],
+      [JSON.stringify({ ...legacy, recipientId: null }), /recipient\.id/],
       [JSON.stringify({ ...legacy, timeZone: 'KST' }), /recipient\.timeZone/],
+      [JSON.stringify(JSON.stringify({ ...legacy, type: 'LOTTERY' })), /category/],
+      ['   ', /empty/],
     ];
     for (const [body, reason] of cases) {
       assert.throws(
-        () => parseLegacyMessage(body),
+        () => classifyLegacyMessage(body),
         (error: unknown) => error instanceof PoisonLegacyMessageError && reason.test(error.message),
         `expected ${body} to be poison matching ${reason}`,
       );
     }
+  });
+
+  test('any other non-empty body is foreign: forwarded as it was, under an id from its content', () => {
+    const cases: [string, RegExp][] = [
+      ['not json at all', /not JSON/],
+      [JSON.stringify('{"half": '), /does not hold JSON/],
+      ['[1,2,3]', /not a JSON object/],
+      ['42', /not a JSON object/],
+      [JSON.stringify({ user_id: 42, message: 'your parcel is here' }), /no recipientId/],
+      [JSON.stringify({ ...legacy, recipientId: undefined }), /no recipientId/],
+    ];
+    for (const [body, why] of cases) {
+      const message = classifyLegacyMessage(body);
+      assert.equal(message.kind, 'foreign', body);
+      assert.ok(message.kind === 'foreign');
+      assert.match(message.why, why);
+      assert.equal(message.forward.body, body, 'the body must be kept character for character');
+      assert.match(message.forward.notificationId, /^legacy-[0-9a-f]{32}$/);
+      const again = classifyLegacyMessage(body);
+      assert.equal(again.kind === 'foreign' ? again.forward.notificationId : undefined, message.forward.notificationId, 'the id must be stable');
+    }
+    // The same foreign content in both encodings is one notification; different content is another.
+    const own = { user_id: 7, message: 'hi' };
+    const plain = classifyLegacyMessage(JSON.stringify(own));
+    const double = classifyLegacyMessage(JSON.stringify(JSON.stringify(own)));
+    const other = classifyLegacyMessage(JSON.stringify({ ...own, user_id: 8 }));
+    assert.ok(plain.kind === 'foreign' && double.kind === 'foreign' && other.kind === 'foreign');
+    assert.equal(plain.forward.notificationId, double.forward.notificationId);
+    assert.notEqual(plain.forward.notificationId, other.forward.notificationId);
+    // parseLegacyMessage, the strict form, refuses a foreign body.
+    assert.throws(() => parseLegacyMessage('not json at all'), /not the documented legacy vocabulary/);
   });
 
   test('decodeLegacyBody unwraps exactly one extra level of encoding', () => {

@@ -2,8 +2,9 @@
  * The legacy reconciler through the quiet window, on the time-skipping test server.
  *
  * Real: the test server, the worker and bundled workflows, ElasticMQ as the legacy wait queue,
- * the real drainLegacyQueue activity (receive, parse, start workflows, delete). Stubbed: only
- * deliverNotification, which records the test server's clock at the moment of the send.
+ * the real drainLegacyQueue activity (receive, parse, start workflows, forward foreign bodies,
+ * dead-letter, delete). Stubbed: only deliverNotification, which records the test server's clock
+ * and what it was asked to send.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +15,7 @@ import { DateTime } from 'luxon';
 import { createLegacyQueueActivities } from '../src/activities/legacyQueue';
 import type { DeliveryRequest } from '../src/activities';
 import { loadConfig } from '../src/config';
-import { parseLegacyMessage } from '../src/legacy/legacyMessage';
+import { classifyLegacyMessage, parseLegacyMessage } from '../src/legacy/legacyMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import { NotificationClient } from '../src/client';
 import { DEFAULT_POLICY } from '../src/policy';
@@ -22,6 +23,7 @@ import { createSqsClient, ensureQueue, queueDepth } from '../src/sqs';
 import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
 import { WORKFLOWS_PATH } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
+import { attribute, collectMessages } from './helpers/queues';
 import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
 
 const KST = 'Asia/Seoul';
@@ -33,7 +35,11 @@ let sqs: SQSClient;
 let worker: Worker;
 let workerRun: Promise<void>;
 let legacyWaitUrl: string;
+let deadLetterUrl: string;
 const releases = new Map<string, DateTime[]>();
+/** The original body of each legacy forward by its id, and what the workflow asked the send to deliver. */
+const forwardedBodies = new Map<string, string>();
+const sentForwards = new Map<string, DeliveryRequest['notification']>();
 
 before(async () => {
   [env, elasticMq] = await Promise.all([
@@ -45,7 +51,7 @@ before(async () => {
   const legacy = createLegacyQueueActivities({
     sqs,
     legacyWaitQueueUrl: legacyWaitUrl,
-    deadLetterQueueUrl: await ensureQueue(sqs, 'legacy-dead-letter'),
+    deadLetterQueueUrl: (deadLetterUrl = await ensureQueue(sqs, 'legacy-dead-letter')),
     schedulerFor: (client) => new NotificationClient({ client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs() }),
   });
   worker = await Worker.create({
@@ -60,6 +66,7 @@ before(async () => {
         const at = DateTime.fromMillis(await env.currentTimeMs(), { zone: KST });
         const id = request.notification.notificationId;
         releases.set(id, [...(releases.get(id) ?? []), at]);
+        sentForwards.set(id, request.notification);
         return { messageId: `fake-${id}`, stagedAt: at.toUTC().toISO()!, releasedAt: at.toUTC().toISO()! };
       },
     },
@@ -83,20 +90,46 @@ async function advanceToNextKst(hour: number): Promise<DateTime> {
   return target;
 }
 
-/** Writes legacy messages, runs one reconciliation, and waits for every notification it started. */
+/** Bodies outside the documented vocabulary, as a producer of its own might write them. */
+function foreignBodies(runId: string): string[] {
+  return [
+    JSON.stringify({ user_id: 42, message: `parcel arriving ${runId}` }),
+    `plain text reminder ${runId}`,
+    JSON.stringify(JSON.stringify({ user_id: 43, message: `double encoded ${runId}` })),
+  ];
+}
+
+/**
+ * Writes 12 legacy messages in the documented vocabulary and 3 foreign ones, runs one
+ * reconciliation, and waits for every notification it started; returns their ids.
+ */
 async function writeAndReconcile(runId: string): Promise<string[]> {
   const bodies = demoLegacyBodies({ count: 12, encoding: 'mixed', runId });
-  await sendRawMessages(sqs, legacyWaitUrl, bodies);
+  const foreign = foreignBodies(runId);
+  await sendRawMessages(sqs, legacyWaitUrl, [...bodies, ...foreign]);
   const result = await env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId: `reconcile-${runId}`,
     args: [{ maxRunSeconds: 60 }],
   });
-  assert.deepEqual(result, { received: 12, started: 12, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
+  assert.deepEqual(result, { received: 15, started: 12, forwarded: 3, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
   assert.equal(await queueDepth(sqs, legacyWaitUrl), 0);
-  const ids = bodies.map((body) => parseLegacyMessage(body).notificationId);
+  const forwardIds = foreign.map((body) => {
+    const message = classifyLegacyMessage(body);
+    assert.ok(message.kind === 'foreign');
+    return message.forward.notificationId;
+  });
+  forwardIds.forEach((id, index) => forwardedBodies.set(id, foreign[index]!));
+  const ids = [...bodies.map((body) => parseLegacyMessage(body).notificationId), ...forwardIds];
   for (const id of ids) await env.client.workflow.getHandle(`notification-${id}`).result();
   return ids;
+}
+
+/** Each forward was sent as a legacy forward carrying its original body. */
+function assertForwardsKeptTheirBodies(ids: string[]): void {
+  for (const id of ids.filter((each) => forwardedBodies.has(each))) {
+    assert.deepEqual(sentForwards.get(id), { kind: 'legacy-forward', notificationId: id, body: forwardedBodies.get(id) });
+  }
 }
 
 describe('legacy messages through the quiet window (time-skipping + ElasticMQ)', () => {
@@ -110,6 +143,7 @@ describe('legacy messages through the quiet window (time-skipping + ElasticMQ)',
       const deltaMs = at[0]!.toMillis() - eight.toMillis();
       assert.ok(deltaMs >= 0 && deltaMs < 5_000, `${id} released at ${at[0]!.toISO()}, expected 08:00`);
     }
+    assertForwardsKeptTheirBodies(ids);
   });
 
   test('written at 10:00, they are delivered at once', async () => {
@@ -121,5 +155,25 @@ describe('legacy messages through the quiet window (time-skipping + ElasticMQ)',
       const deltaMs = at[0]!.toMillis() - writtenAt.toMillis();
       assert.ok(deltaMs >= 0 && deltaMs < 30_000, `${id} released at ${at[0]!.toISO()}, expected at once after 10:00`);
     }
+    assertForwardsKeptTheirBodies(ids);
+  });
+
+  test('a foreign body too large for the delivery queue once encoded is dead-lettered with its reason, and nothing starts', async () => {
+    await advanceToNextKst(11);
+    const huge = `${'x'.repeat(256 * 1024 - 100)} ${Date.now()}`;
+    await sendRawMessages(sqs, legacyWaitUrl, [huge]);
+    const result = await env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `reconcile-huge-${Date.now()}`,
+      args: [{ maxRunSeconds: 60 }],
+    });
+    assert.deepEqual(result, { received: 1, started: 0, forwarded: 0, alreadyPresent: 0, deadLettered: 1, queueEmpty: true });
+    const [deadLetter, ...others] = await collectMessages(sqs, deadLetterUrl, { expected: 1, quietMs: 1_000 });
+    assert.equal(others.length, 0);
+    assert.equal(deadLetter!.Body, huge);
+    assert.match(attribute(deadLetter!, 'reason') ?? '', /bytes/);
+    const forward = classifyLegacyMessage(huge);
+    assert.ok(forward.kind === 'foreign');
+    await assert.rejects(env.client.workflow.getHandle(`notification-${forward.forward.notificationId}`).describe(), /not found/i);
   });
 });

@@ -5,11 +5,13 @@
  * `notBefore` a few seconds ahead stands in for a release instant.
  */
 import assert from 'node:assert/strict';
+import { Readable, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createDeliveryActivities } from '../src/activities/delivery';
+import { main as cliMain } from '../src/cli/main';
 import { NotificationClient, type NotificationClientSettings } from '../src/client';
 import { deliveryMessageBytes, FIFO_ID_MAX_LENGTH, messageBytes } from '../src/deliveryMessage';
 import { parseNotification, type NotificationInput } from '../src/notification';
@@ -30,6 +32,14 @@ let stagingClient: NotificationClient;
 const TASK_QUEUE = `notifications-e2e-${process.pid}`;
 const run = Date.now().toString(36);
 const settings: NotificationClientSettings = { taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey() };
+
+class Sink extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
 
 function notification(id: string, overrides: Partial<NotificationInput> = {}): NotificationInput {
   return {
@@ -170,6 +180,30 @@ describe('notifications end to end (dev server + ElasticMQ)', () => {
       assert.deepEqual(await missingClient.cancel(input.notificationId), { cancelled: false, ...status });
       assert.equal((await missingClient.schedule(input)).started, true, 'a failed notification could not be scheduled again');
     });
+  });
+});
+
+describe("finding one recipient's notifications (dev server + the CLI)", () => {
+  test('`find --recipient` lists exactly that recipient\'s notifications, matched through the hash', async () => {
+    const recipient = `find-me-${run}`;
+    const mine = [notification('find-1', { recipient: { id: recipient, nightConsent: false }, notBefore: new Date(Date.now() + 3_600_000).toISOString() }), notification('find-2', { recipient: { id: recipient, nightConsent: true } })];
+    const someoneElse = notification('find-3', { recipient: { id: `${recipient}-not`, nightConsent: true } });
+    for (const input of [...mine, someoneElse]) await client.schedule(input);
+    const env = { ...process.env, TEMPORAL_ADDRESS: stack.config.temporal.address, NOTIFY_TASK_QUEUE: TASK_QUEUE };
+    let lines: Record<string, unknown>[] = [];
+    // Visibility is eventually consistent: ask until both are listed (a bound a loaded CI keeps).
+    for (let attempt = 0; attempt < 50 && lines.length < mine.length; attempt += 1) {
+      const stdout = new Sink();
+      const code = await cliMain(['find', '--recipient', recipient], { stdin: Readable.from([]), stdout, stderr: new Sink(), env });
+      assert.equal(code, 0);
+      lines = stdout.text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      if (lines.length < mine.length) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.deepEqual(lines.map((line) => line.notificationId).sort(), mine.map((input) => input.notificationId).sort());
+    const held = lines.find((line) => line.notificationId === mine[0]!.notificationId)!;
+    assert.equal(held.status, 'held');
+    assert.equal(held.category, 'advertising');
+    await client.cancel(mine[0]!.notificationId);
   });
 });
 

@@ -21,8 +21,8 @@ type DrainResult = DrainCounts & { queueEmpty: boolean };
 
 /** Call i (1-based) of the backlog: ten messages each, one of them a duplicate; the last is short. */
 function backlogCall(call: number): DrainResult {
-  if (call < CALLS_TO_EMPTY) return { received: 10, started: 9, alreadyPresent: 1, deadLettered: 0, queueEmpty: false };
-  return { received: 3, started: 2, alreadyPresent: 0, deadLettered: 1, queueEmpty: true };
+  if (call < CALLS_TO_EMPTY) return { received: 10, started: 8, forwarded: 1, alreadyPresent: 1, deadLettered: 0, queueEmpty: false };
+  return { received: 3, started: 2, forwarded: 0, alreadyPresent: 0, deadLettered: 1, queueEmpty: true };
 }
 
 describe('reconciler over a long backlog (time-skipping, drain activity stubbed)', () => {
@@ -59,10 +59,11 @@ describe('reconciler over a long backlog (time-skipping, drain activity stubbed)
       (sum, call) => ({
         received: sum.received + call.received,
         started: sum.started + call.started,
+        forwarded: sum.forwarded + call.forwarded,
         alreadyPresent: sum.alreadyPresent + call.alreadyPresent,
         deadLettered: sum.deadLettered + call.deadLettered,
       }),
-      { received: 0, started: 0, alreadyPresent: 0, deadLettered: 0 },
+      { received: 0, started: 0, forwarded: 0, alreadyPresent: 0, deadLettered: 0 },
     );
     assert.equal(calls, CALLS_TO_EMPTY, 'the chain called the drain until the queue answered empty, and no more');
     assert.equal(firstRun.status.name, 'CONTINUED_AS_NEW');

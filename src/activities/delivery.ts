@@ -8,12 +8,13 @@ import {
   messageBytes,
 } from '../deliveryMessage';
 import { FAILURE_TYPES } from '../failureTypes';
-import type { Notification } from '../notification';
+import type { Deliverable } from '../notification';
 import { MAX_PRESTAGE_SECONDS } from '../policy';
 import { classifySqsError } from './sqsErrors';
 
 export interface DeliveryRequest {
-  notification: Notification;
+  /** A notification, or a legacy body forwarded as it was. */
+  notification: Deliverable;
   /** When the notification was scheduled (workflow start), ISO-8601. */
   scheduledAt: string;
   /**

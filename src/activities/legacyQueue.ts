@@ -9,14 +9,21 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { isFifoQueue } from '../deliveryMessage';
 import { addCounts, EMPTY_COUNTS, type DrainCounts } from '../legacy/drainCounts';
-import { parseLegacyMessage, PoisonLegacyMessageError } from '../legacy/legacyMessage';
-import type { Notification } from '../notification';
+import { classifyLegacyMessage, PoisonLegacyMessageError, type LegacyMessage } from '../legacy/legacyMessage';
+import { InvalidNotificationError, type LegacyForward, type Notification } from '../notification';
 import { classifySqsError } from './sqsErrors';
 
-/** What the drain needs of NotificationClient: start a notification's workflow, or find it started. */
+/**
+ * What the drain needs of NotificationClient: start a notification's (or a legacy forward's)
+ * workflow, or find it started; an InvalidNotificationError says it can never be delivered.
+ */
 export interface NotificationScheduler {
   schedule(notification: Notification): Promise<{ started: boolean }>;
+  scheduleLegacyForward(forward: LegacyForward): Promise<{ started: boolean }>;
 }
+
+/** What becomes of a body outside the documented vocabulary (NOTIFY_LEGACY_FOREIGN). */
+export type ForeignBodies = 'forward' | 'dead-letter';
 
 export interface LegacyQueueDeps {
   sqs: SQSClient;
@@ -24,6 +31,8 @@ export interface LegacyQueueDeps {
   deadLetterQueueUrl: string;
   /** The scheduler that starts notification workflows, on the Temporal client the activity is given. */
   schedulerFor: (temporal: Client) => NotificationScheduler;
+  /** Default `forward`, as the old drain did. */
+  foreignBodies?: ForeignBodies;
 }
 
 export interface DrainOptions {
@@ -40,10 +49,11 @@ export interface DrainOptions {
 /** Invisible while one attempt works on a batch; after a crash the messages come back this much later. */
 const VISIBILITY_TIMEOUT_SECONDS = 30;
 
-type Outcome = 'started' | 'alreadyPresent' | 'deadLettered';
+type Outcome = 'started' | 'forwarded' | 'alreadyPresent' | 'deadLettered';
 
 export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
   const { sqs, legacyWaitQueueUrl, deadLetterQueueUrl } = deps;
+  const foreignBodies = deps.foreignBodies ?? 'forward';
   const fifoDeadLetters = isFifoQueue(deadLetterQueueUrl);
 
   async function deadLetter(message: Message, reason: string): Promise<void> {
@@ -69,18 +79,34 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
     }
   }
 
-  /** Starts (or finds) the message's workflow, or dead-letters it; says which. */
+  /**
+   * Starts (or finds) the message's workflow, or dead-letters it; says which. Dead letters: a body
+   * in the documented vocabulary with an invalid field, an empty body, one that could never fit the
+   * delivery queue, and a foreign body when foreign bodies are not forwarded.
+   */
   async function reconcileOne(scheduler: NotificationScheduler, message: Message): Promise<Outcome> {
-    let notification;
+    let legacy: LegacyMessage;
     try {
-      notification = parseLegacyMessage(message.Body ?? '');
+      legacy = classifyLegacyMessage(message.Body ?? '');
     } catch (error) {
       if (!(error instanceof PoisonLegacyMessageError)) throw error;
       await deadLetter(message, error.message);
       return 'deadLettered';
     }
-    const { started } = await scheduler.schedule(notification);
-    return started ? 'started' : 'alreadyPresent';
+    if (legacy.kind === 'foreign' && foreignBodies === 'dead-letter') {
+      await deadLetter(message, `not the documented legacy vocabulary (${legacy.why}); NOTIFY_LEGACY_FOREIGN=dead-letter`);
+      return 'deadLettered';
+    }
+    try {
+      const { started } =
+        legacy.kind === 'foreign' ? await scheduler.scheduleLegacyForward(legacy.forward) : await scheduler.schedule(legacy.notification);
+      if (!started) return 'alreadyPresent';
+      return legacy.kind === 'foreign' ? 'forwarded' : 'started';
+    } catch (error) {
+      if (!(error instanceof InvalidNotificationError)) throw error;
+      await deadLetter(message, error.message);
+      return 'deadLettered';
+    }
   }
 
   /** Deletes the messages; returns those SQS confirmed deleted (the others come back and are found to exist). */

@@ -23,11 +23,17 @@ import { deliveryMessageBytes, isFifoQueue, SQS_DEFAULT_MAX_MESSAGE_BYTES } from
 import {
   ConsentChangeSchema,
   InvalidNotificationError,
+  isLegacyForward,
+  LEGACY_FORWARD_CATEGORY,
+  LegacyForwardSchema,
   parseNotification,
   parseWith,
+  policySubjectOf,
   RescheduleSchema,
+  notificationIdOf,
   workflowIdFor,
-  type Notification,
+  type Deliverable,
+  type LegacyForward,
   type NotificationInput,
   type NotificationResult,
   type NotificationStatus,
@@ -55,6 +61,16 @@ export interface ScheduledNotification {
   /** False when a workflow for this id already existed (running or finished): nothing new was started. */
   started: boolean;
   handle: NotificationHandle;
+}
+
+/** One notification as `findByRecipient` lists it: what the search attributes say. */
+export interface FoundNotification {
+  notificationId: string;
+  status: NotificationStatus;
+  releaseAt: string;
+  category: string;
+  channel: string;
+  scheduledAt: string;
 }
 
 export type ScheduleManyResult =
@@ -136,35 +152,53 @@ export class NotificationClient {
    * may be scheduled again.
    */
   async schedule(input: NotificationInput): Promise<ScheduledNotification> {
-    const notification = parseNotification(input);
-    this.assertFits(notification);
-    const workflowId = workflowIdFor(notification.notificationId);
+    return this.start(parseNotification(input));
+  }
+
+  /**
+   * Schedules a legacy wait-queue body that is not in the documented vocabulary: held through the
+   * quiet window like advertising, then forwarded as it was (see README, "The legacy wait queue").
+   * The legacy reconciler calls this; producers use `schedule`.
+   */
+  async scheduleLegacyForward(forward: LegacyForward): Promise<ScheduledNotification> {
+    return this.start(parseWith(LegacyForwardSchema, forward, 'legacy forward'));
+  }
+
+  private async start(deliverable: Deliverable): Promise<ScheduledNotification> {
+    this.assertFits(deliverable);
+    const { notificationId } = deliverable;
+    const workflowId = workflowIdFor(notificationId);
     const { policy, prestageSeconds, taskQueue } = this.settings;
+    const subject = policySubjectOf(deliverable);
     const nowMs = await this.clock();
-    const decision = nextAllowedSendTime(new Date(nowMs), notification, policy);
-    const startDelayMs = wakeUpAt(decision, notification.expiresAt, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
+    const decision = nextAllowedSendTime(new Date(nowMs), subject, policy);
+    const startDelayMs = wakeUpAt(decision, subject.expiresAt, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
     try {
       const handle = await this.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
         taskQueue,
         workflowId,
-        args: [{ notification, policy, prestageSeconds }],
+        args: [{ notification: deliverable, policy, prestageSeconds }],
         ...(startDelayMs > 0 ? { startDelay: startDelayMs } : {}),
         typedSearchAttributes: [
           { key: NotificationStatusKey, value: 'held' },
           { key: NotificationReleaseAtKey, value: decision.releaseAt },
-          { key: NotificationCategoryKey, value: notification.category },
-          { key: NotificationChannelKey, value: notification.channel },
-          { key: RecipientIdKey, value: this.recipientSearchKey(notification.recipient.id) },
+          ...(isLegacyForward(deliverable)
+            ? [{ key: NotificationCategoryKey, value: LEGACY_FORWARD_CATEGORY }]
+            : [
+                { key: NotificationCategoryKey, value: deliverable.category },
+                { key: NotificationChannelKey, value: deliverable.channel },
+                { key: RecipientIdKey, value: this.recipientSearchKey(deliverable.recipient.id) },
+              ]),
         ],
-        staticSummary: notificationSummary(notification, decision, policy),
+        staticSummary: notificationSummary(deliverable, decision, policy),
         // A delivered, cancelled or expired notification must not go out again because a producer
         // retried; one that failed (its queue refused it) may be scheduled again once fixed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       });
-      return { notificationId: notification.notificationId, workflowId, started: true, handle };
+      return { notificationId, workflowId, started: true, handle };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      return { notificationId: notification.notificationId, workflowId, started: false, handle: this.handle(notification.notificationId) };
+      return { notificationId, workflowId, started: false, handle: this.handle(notificationId) };
     }
   }
 
@@ -246,6 +280,28 @@ export class NotificationClient {
   }
 
   /**
+   * One recipient's notifications, newest first, from the search attributes (no personal data is
+   * stored there: the recipient id is matched through its keyed hash).
+   */
+  async findByRecipient(recipientId: string, options: { limit?: number } = {}): Promise<FoundNotification[]> {
+    const found: FoundNotification[] = [];
+    const query = `RecipientId = '${this.recipientSearchKey(recipientId)}'`;
+    for await (const execution of this.temporal.workflow.list({ query })) {
+      const attributes = execution.typedSearchAttributes;
+      found.push({
+        notificationId: notificationIdOf(execution.workflowId),
+        status: (attributes.get(NotificationStatusKey) ?? 'held') as NotificationStatus,
+        releaseAt: attributes.get(NotificationReleaseAtKey)?.toISOString() ?? '',
+        category: attributes.get(NotificationCategoryKey) ?? '',
+        channel: attributes.get(NotificationChannelKey) ?? '',
+        scheduledAt: execution.startTime.toISOString(),
+      });
+      if (found.length >= (options.limit ?? 100)) break;
+    }
+    return found;
+  }
+
+  /**
    * What the RecipientId search attribute holds for a recipient: a keyed hash of the id, never the
    * id. `find --recipient` and the Web UI query `RecipientId = '<this>'`.
    */
@@ -254,8 +310,8 @@ export class NotificationClient {
   }
 
   /** A message that cannot fit the delivery queue would be held all night and then fail: refuse it now. */
-  private assertFits(notification: Notification): void {
-    const bytes = deliveryMessageBytes(notification);
+  private assertFits(deliverable: Deliverable): void {
+    const bytes = deliveryMessageBytes(deliverable);
     if (bytes > this.settings.maxMessageBytes) {
       throw new InvalidNotificationError(
         `invalid notification: payload: the delivery message would be ${bytes} bytes with its attributes, over the limit of ${this.settings.maxMessageBytes}`,

@@ -8,9 +8,12 @@
  * The old producer code JSON-encoded that object once more before sending, so many bodies are a
  * JSON string holding the JSON; both encodings are accepted. Lower-case and the new names
  * ("kakaotalk", "advertising", …) are accepted as well.
+ *
+ * Any other non-empty body (a producer's own JSON without `recipientId`, or not JSON at all) is
+ * foreign: the old drain forwarded it unchanged at 08:00, so it becomes a LegacyForward.
  */
 import { createHash } from 'node:crypto';
-import { InvalidNotificationError, parseNotification, type Notification } from '../notification';
+import { InvalidNotificationError, parseNotification, type LegacyForward, type Notification } from '../notification';
 
 const CHANNEL_ALIASES: Record<string, Notification['channel']> = {
   kakao: 'kakaotalk',
@@ -87,13 +90,61 @@ function canonicalJson(value: unknown): string {
  */
 export function legacyNotificationId(decoded: Record<string, unknown>): string {
   if (typeof decoded.notificationId === 'string' && decoded.notificationId.length > 0) return decoded.notificationId;
-  const digest = createHash('sha256').update(canonicalJson(decoded)).digest('hex').slice(0, 32);
-  return `legacy-${digest}`;
+  return contentId(canonicalJson(decoded));
 }
 
-/** Turns a legacy body into a validated notification, or throws PoisonLegacyMessageError with the reason. */
+/** What a legacy body becomes: a notification in the documented vocabulary, or a foreign body to forward. */
+export type LegacyMessage =
+  | { kind: 'notification'; notification: Notification }
+  /** `why` says what made it foreign, for a dead letter when foreign bodies are not forwarded. */
+  | { kind: 'foreign'; forward: LegacyForward; why: string };
+
+function contentId(content: string): string {
+  return `legacy-${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Classifies a legacy body. The documented vocabulary (a JSON object, or a JSON string holding
+ * one, with `recipientId`) becomes a notification, and one whose fields are invalid throws
+ * PoisonLegacyMessageError with the reason; an empty body throws too. Anything else is foreign,
+ * with a content-hash id (of the decoded JSON, so both encodings of the same content share it,
+ * else of the body itself), so that a redelivery starts nothing twice.
+ */
+export function classifyLegacyMessage(body: string): LegacyMessage {
+  if (body.trim() === '') throw new PoisonLegacyMessageError('body is empty');
+  const foreign = (why: string, content: string): LegacyMessage => ({
+    kind: 'foreign',
+    forward: { kind: 'legacy-forward', notificationId: contentId(content), body },
+    why,
+  });
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(body);
+  } catch {
+    return foreign('body is not JSON', body);
+  }
+  if (typeof decoded === 'string') {
+    try {
+      decoded = JSON.parse(decoded);
+    } catch {
+      return foreign('body is a JSON string that does not hold JSON', body);
+    }
+  }
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
+    return foreign('body is not a JSON object', canonicalJson(decoded));
+  }
+  if (!Object.hasOwn(decoded, 'recipientId')) return foreign('body has no recipientId', canonicalJson(decoded));
+  return { kind: 'notification', notification: mapVocabulary(decoded as Record<string, unknown>) };
+}
+
+/** Turns a legacy body into a validated notification, or throws PoisonLegacyMessageError with the reason (a foreign body included). */
 export function parseLegacyMessage(body: string): Notification {
-  const decoded = decodeLegacyBody(body) as Record<string, unknown>;
+  const message = classifyLegacyMessage(body);
+  if (message.kind === 'foreign') throw new PoisonLegacyMessageError(`not the documented legacy vocabulary: ${message.why}`);
+  return message.notification;
+}
+
+function mapVocabulary(decoded: Record<string, unknown>): Notification {
   const alias = (table: Record<string, string>, value: unknown) =>
     typeof value === 'string' ? (table[value.trim().toLowerCase()] ?? value) : value;
   const candidate = {

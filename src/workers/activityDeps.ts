@@ -10,13 +10,16 @@ import { createSqsClient, queueMaxMessageBytes, resolveQueueUrls } from '../sqs'
 export async function activityDepsFromConfig(config: Config): Promise<ActivityDeps> {
   const sqs = createSqsClient(config.sqs);
   const queues = await resolveQueueUrls(sqs, config.sqs);
-  const settings = NotificationClient.settingsFromConfig(config);
+  const maxMessageBytes = await queueMaxMessageBytes(sqs, queues.delivery);
+  // The reconciler checks each message against the delivery queue's own limit.
+  const settings = { ...NotificationClient.settingsFromConfig(config), maxMessageBytes };
   return {
     sqs,
     deliveryQueueUrl: queues.delivery,
-    maxMessageBytes: await queueMaxMessageBytes(sqs, queues.delivery),
+    maxMessageBytes,
     legacyWaitQueueUrl: queues.legacyWait,
     deadLetterQueueUrl: queues.deadLetter,
     schedulerFor: (client) => new NotificationClient({ client, ...settings }),
+    foreignBodies: config.reconcile.foreignBodies,
   };
 }

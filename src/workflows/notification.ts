@@ -21,16 +21,18 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { z, ZodTypeAny } from 'zod';
 import type { Activities, DeliveryResult } from '../activities';
 import { FAILURE_TYPES } from '../failureTypes';
 import {
   ConsentChangeSchema,
   InvalidNotificationError,
-  NotificationSchema,
+  isLegacyForward,
+  LEGACY_FORWARD_CATEGORY,
+  parseDeliverable,
   parseWith,
+  policySubjectOf,
   RescheduleSchema,
-  type Notification,
+  type Deliverable,
   type NotificationResult,
   type NotificationStatus,
 } from '../notification';
@@ -83,14 +85,16 @@ export function retryBackoffMs(failedAttempts: number): number {
 }
 
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationResult> {
-  const notification = parsedOrFail(NotificationSchema, input.notification, 'notification');
+  const deliverable = parsedOrFail(input.notification, parseDeliverable);
+  // What the policy reads; updates change it (consent, notBefore), never the message itself.
+  const subject = policySubjectOf(deliverable);
   const policy = validatedPolicy(input.policy ?? DEFAULT_POLICY);
   let leadMs = validatedLead(input.prestageSeconds ?? 0);
   const scheduledAt = workflowInfo().startTime;
 
   // Decided again from the input and the instant it was scheduled, exactly as the client did when it
   // chose the start delay: the same release instant, and the reason an auditor sees.
-  let decision: SendDecision = nextAllowedSendTime(scheduledAt, notification, policy);
+  let decision: SendDecision = nextAllowedSendTime(scheduledAt, subject, policy);
   let status: NotificationStatus = 'held';
   let delivery: DeliveryResult | undefined;
   let cancelRequested = false;
@@ -106,7 +110,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   });
   /** Decides again at `atMs` (now, or later) after a consent change, a reschedule or a closed send window. */
   const redecide = (atMs: number = Date.now()): NotificationResult => {
-    decision = nextAllowedSendTime(new Date(atMs), notification, policy);
+    decision = nextAllowedSendTime(new Date(atMs), subject, policy);
     decisionChanged = true;
     [failedAttempts, retryAtMs] = [0, undefined];
     recordSearchAttributes({ status, releaseAt: decision.releaseAt });
@@ -133,12 +137,12 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   setHandler(
     rescheduleUpdate,
     (change) => {
-      notification.notBefore = parsedOrFail(RescheduleSchema, change, 'reschedule').notBefore ?? undefined;
+      subject.notBefore = parsedOrFail(change, reschedule).notBefore ?? undefined;
       return redecide();
     },
     {
       validator: (change) => {
-        parsedOrFail(RescheduleSchema, change, 'reschedule');
+        parsedOrFail(change, reschedule);
         rejectUnlessHeld();
       },
     },
@@ -146,25 +150,25 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   setHandler(
     updateConsentUpdate,
     (change) => {
-      notification.recipient.nightConsent = parsedOrFail(ConsentChangeSchema, change, 'consent change').nightConsent;
+      subject.recipient.nightConsent = parsedOrFail(change, consentChange).nightConsent;
       return redecide();
     },
     {
       validator: (change) => {
-        parsedOrFail(ConsentChangeSchema, change, 'consent change');
+        parsedOrFail(change, consentChange);
         rejectUnlessHeld();
       },
     },
   );
 
-  recordStartAttributesIfMissing(notification, decision);
+  recordStartAttributesIfMissing(deliverable, decision);
 
   // Wait until it is time to send (the release minus the lead), to retry, or to expire. A consent
   // change or a reschedule wakes the loop to decide again; a cancel ends it.
   try {
     for (;;) {
       decisionChanged = false;
-      const wakeAtMs = retryAtMs ?? wakeUpAt(decision, notification.expiresAt, leadMs).getTime();
+      const wakeAtMs = retryAtMs ?? wakeUpAt(decision, subject.expiresAt, leadMs).getTime();
       if (wakeAtMs > Date.now()) await condition(() => cancelRequested || decisionChanged, wakeAtMs - Date.now());
       if (cancelRequested) {
         status = 'cancelled';
@@ -175,7 +179,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
         status = 'expired';
         break;
       }
-      const deadline = sendDeadline(decision.releaseAt, notification, policy)?.getTime();
+      const deadline = sendDeadline(decision.releaseAt, subject, policy)?.getTime();
       if (deadline !== undefined && Date.now() >= deadline) {
         // The queue kept failing until the next quiet window (or the expiry): never send later than
         // that. Decide again from the deadline: the next morning, or expired.
@@ -185,7 +189,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       status = 'sending';
       // Once an attempt has begun it runs to its end even if the workflow is cancelled, so the
       // outcome that is reported is the one that happened.
-      const sent = await CancellationScope.nonCancellable(() => sendOnce(notification, scheduledAt, decision, deadline));
+      const sent = await CancellationScope.nonCancellable(() => sendOnce(deliverable, scheduledAt, decision, deadline));
       if (sent.outcome === 'delivered') {
         delivery = sent.delivery;
         status = 'delivered';
@@ -233,10 +237,10 @@ class DeliveryFailure extends Error {
 }
 
 /** One attempt at the send; throws DeliveryFailure for what no retry can fix (missing queue, message refused or too large). */
-async function sendOnce(notification: Notification, scheduledAt: Date, decision: SendDecision, deadlineMs: number | undefined): Promise<SendOutcome> {
+async function sendOnce(deliverable: Deliverable, scheduledAt: Date, decision: SendDecision, deadlineMs: number | undefined): Promise<SendOutcome> {
   try {
     const delivery = await deliverNotification({
-      notification,
+      notification: deliverable,
       scheduledAt: scheduledAt.toISOString(),
       // Only a send before the release is staged; the workflow's clock (the server's) decides.
       ...(decision.releaseAt.getTime() > Date.now() ? { releaseAt: decision.releaseAt.toISOString() } : {}),
@@ -254,7 +258,7 @@ async function sendOnce(notification: Notification, scheduledAt: Date, decision:
     throw new DeliveryFailure(
       ApplicationFailure.create({
         type: FAILURE_TYPES.deliveryFailed,
-        message: `the delivery queue refused notification ${notification.notificationId}: ${cause.message}`,
+        message: `the delivery queue refused notification ${deliverable.notificationId}: ${cause.message}`,
         nonRetryable: true,
         cause,
       }),
@@ -262,10 +266,13 @@ async function sendOnce(notification: Notification, scheduledAt: Date, decision:
   }
 }
 
-/** Parses with a contract schema; a bad value becomes a typed, non-retryable failure naming the field. */
-function parsedOrFail<T extends ZodTypeAny>(schema: T, raw: unknown, what: string): z.output<T> {
+const reschedule = (raw: unknown) => parseWith(RescheduleSchema, raw, 'reschedule');
+const consentChange = (raw: unknown) => parseWith(ConsentChangeSchema, raw, 'consent change');
+
+/** Parses with a contract parser; a bad value becomes a typed, non-retryable failure naming the field. */
+function parsedOrFail<T>(raw: unknown, parse: (raw: unknown) => T): T {
   try {
-    return parseWith(schema, raw, what);
+    return parse(raw);
   } catch (error) {
     if (error instanceof InvalidNotificationError) {
       throw ApplicationFailure.create({
@@ -309,15 +316,19 @@ function recordSearchAttributes(change: { status: NotificationStatus; releaseAt?
  * temporal CLI), or one that decided a different release than its client (clocks a few ms apart at
  * a window edge), records them here. The recipient's hashed id needs the client's key and is left out.
  */
-function recordStartAttributesIfMissing(notification: Notification, decision: SendDecision): void {
+function recordStartAttributesIfMissing(deliverable: Deliverable, decision: SendDecision): void {
   const attributes = workflowInfo().typedSearchAttributes;
   const recordedReleaseAt = attributes.get(NotificationReleaseAtKey);
   if (attributes.get(NotificationStatusKey) === undefined) {
     upsertSearchAttributes([
       { key: NotificationStatusKey, value: 'held' },
       { key: NotificationReleaseAtKey, value: decision.releaseAt },
-      { key: NotificationCategoryKey, value: notification.category },
-      { key: NotificationChannelKey, value: notification.channel },
+      ...(isLegacyForward(deliverable)
+        ? [{ key: NotificationCategoryKey, value: LEGACY_FORWARD_CATEGORY }]
+        : [
+            { key: NotificationCategoryKey, value: deliverable.category },
+            { key: NotificationChannelKey, value: deliverable.channel },
+          ]),
     ]);
   } else if (recordedReleaseAt?.getTime() !== decision.releaseAt.getTime()) {
     upsertSearchAttributes([{ key: NotificationReleaseAtKey, value: decision.releaseAt }]);

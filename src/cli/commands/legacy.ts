@@ -58,7 +58,7 @@ export const drainCommand: CliCommand = {
     bar.update(initial - Math.min(initial, await queueDepth(sqs, legacyWait)));
     bar.finish();
     io.stdout.write(
-      `received ${result.received}: started ${result.started}, already present ${result.alreadyPresent}, ` +
+      `received ${result.received}: started ${result.started}, forwarded ${result.forwarded}, already present ${result.alreadyPresent}, ` +
         `dead-lettered ${result.deadLettered}; queue ${result.queueEmpty ? 'empty' : 'not yet empty (bounded run)'}\n`,
     );
     return 0;

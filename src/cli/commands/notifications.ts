@@ -1,5 +1,6 @@
-/** Operator commands on single notifications: schedule, status, cancel, reschedule, consent. */
+/** Operator commands on single notifications: schedule, status, cancel, reschedule, consent; find one recipient's. */
 import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { NotificationClient } from '../../client';
 import { loadConfig } from '../../config';
 import { RescheduleSchema } from '../../notification';
@@ -89,6 +90,21 @@ export const consentCommand: CliCommand = {
     if (consent !== 'given' && consent !== 'withdrawn') throw new UsageError('consent is "given" or "withdrawn"');
     const result = await withClient(io, (client) => client.updateConsent(id!, consent === 'given'));
     await writeLine(io.stdout, JSON.stringify(result));
+    return 0;
+  },
+};
+
+export const findCommand: CliCommand = {
+  name: 'find',
+  summary: "list one recipient's notifications (matched through the keyed hash in RecipientId; newest first)",
+  usage: 'find --recipient <recipientId> [--limit N]',
+  async run(args, io) {
+    const { values } = parseArgs({ args, options: { recipient: { type: 'string' }, limit: { type: 'string', default: '100' } } });
+    if (!values.recipient) throw new UsageError('--recipient is required');
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
+    const found = await withClient(io, (client) => client.findByRecipient(values.recipient!, { limit }));
+    for (const notification of found) await writeLine(io.stdout, JSON.stringify(notification));
     return 0;
   },
 };

@@ -150,7 +150,13 @@ async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void
     deliveredCounts.set(id, (deliveredCounts.get(id) ?? 0) + 1);
   }
   const twice = [...deliveredCounts].filter(([, count]) => count > 1);
-  assert.deepEqual(twice.slice(0, 5), [], `${twice.length} notifications delivered more than once`);
+  // When and how each copy was sent, so that a duplicate can be told apart (two sends, or one message received twice).
+  const copies = twice.slice(0, 3).map(([id]) =>
+    delivered
+      .filter((message) => attribute(message, 'notificationId') === id)
+      .map((message) => ({ id, messageId: message.MessageId, stagedAt: attribute(message, 'stagedAt'), sent: message.Attributes?.SentTimestamp })),
+  );
+  assert.deepEqual(twice.slice(0, 5), [], `${twice.length} notifications delivered more than once: ${JSON.stringify(copies)}`);
   const missing = [...run.validIds].filter((id) => !deliveredCounts.has(id));
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} valid legacy notifications were never delivered`);
   assert.equal(delivered.length, run.validIds.size);

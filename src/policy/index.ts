@@ -23,4 +23,5 @@ export {
 } from './quietHours';
 export { morningSpreadOffsetMs } from './spread';
 export { MAX_PRESTAGE_SECONDS, prestageLeadMs, wakeUpAt } from './staging';
+export { nextWholeMinute, policyEndingAt } from './releaseWindow';
 export { isSupportedTimeZone } from './zone';

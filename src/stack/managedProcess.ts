@@ -13,6 +13,8 @@ export interface ManagedProcess {
   readonly exited: Promise<string>;
   /** The last lines it printed, for error messages. */
   output(): string;
+  /** Sends a signal to the whole group (a fault test's SIGKILL, say); stop() still cleans up after. */
+  signal(signal: NodeJS.Signals): void;
   /** SIGTERM to the group, SIGKILL after graceMs; resolves once the whole group is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -74,6 +76,7 @@ export function spawnManaged(name: string, command: string, args: string[], opti
     pid,
     exited,
     output: () => lines.join('\n'),
+    signal: (signal) => void signalGroup(pid, signal),
     stop(graceMs = 5_000) {
       stopping ??= (async () => {
         signalGroup(pid, 'SIGTERM');

@@ -45,7 +45,7 @@ function explain(provisioned: ProvisionedServer, what: string, error: unknown): 
  * commits but never corrupts the file (https://www.sqlite.org/wal.html). Fine for the local stack,
  * whose data is a developer's; production runs on a Temporal cluster.
  */
-const SQLITE_FILE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
+export const SQLITE_FILE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
 
 /** The dev server with this project's search attributes registered (an existing SQLite file keeps them). */
 export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {

@@ -28,6 +28,8 @@ export async function collectMessages(
         QueueUrl: queueUrl,
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 1,
+        // Long enough that a slow delete on a loaded machine cannot hand the same message out twice.
+        VisibilityTimeout: 300,
         MessageAttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
       }),

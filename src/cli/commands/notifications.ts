@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NotificationClient } from '../../client';
 import { loadConfig } from '../../config';
-import { RescheduleSchema } from '../../notification';
+import { parseNotification, RescheduleSchema } from '../../notification';
 import { UsageError, writeLine, type CliCommand, type CliIo } from '../command';
 
 async function withClient<T>(io: CliIo, use: (client: NotificationClient) => Promise<T>): Promise<T> {
@@ -36,7 +36,9 @@ export const scheduleCommand: CliCommand = {
   async run(args, io) {
     const [file] = positionals(args, 1);
     const text = file === '-' ? await readAll(io.stdin) : await readFile(file!, 'utf8');
-    const { notificationId, workflowId, started } = await withClient(io, (client) => client.schedule(JSON.parse(text)));
+    // Checked before connecting: bad JSON is a SyntaxError, a bad notification an InvalidNotificationError.
+    const notification = parseNotification(JSON.parse(text));
+    const { notificationId, workflowId, started } = await withClient(io, (client) => client.schedule(notification));
     await writeLine(io.stdout, JSON.stringify({ notificationId, workflowId, started }));
     return 0;
   },

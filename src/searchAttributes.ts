@@ -4,7 +4,8 @@
  * The local dev server registers them at start; a production namespace needs them created once
  * (`temporal operator search-attribute create`, see the README).
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { isLegacyForward, LEGACY_FORWARD_CATEGORY, type Deliverable } from './notification';
 
 export const NotificationStatusKey = defineSearchAttributeKey('NotificationStatus', SearchAttributeType.KEYWORD);
 export const NotificationReleaseAtKey = defineSearchAttributeKey('NotificationReleaseAt', SearchAttributeType.DATETIME);
@@ -19,3 +20,20 @@ export const NOTIFICATION_SEARCH_ATTRIBUTES = [
   NotificationChannelKey,
   RecipientIdKey,
 ] as const;
+
+/**
+ * What a held notification is listed with: status, release time, category and channel (a legacy
+ * forward has neither of its own). The client adds RecipientId, the keyed hash of the recipient id.
+ */
+export function heldSearchAttributes(deliverable: Deliverable, releaseAt: Date): SearchAttributePair[] {
+  return [
+    { key: NotificationStatusKey, value: 'held' },
+    { key: NotificationReleaseAtKey, value: releaseAt },
+    ...(isLegacyForward(deliverable)
+      ? [{ key: NotificationCategoryKey, value: LEGACY_FORWARD_CATEGORY }]
+      : [
+          { key: NotificationCategoryKey, value: deliverable.category },
+          { key: NotificationChannelKey, value: deliverable.channel },
+        ]),
+  ];
+}

@@ -24,7 +24,6 @@ import {
   ConsentChangeSchema,
   InvalidNotificationError,
   isLegacyForward,
-  LEGACY_FORWARD_CATEGORY,
   LegacyForwardSchema,
   parseNotification,
   parseWith,
@@ -40,6 +39,7 @@ import {
 } from '../notification';
 import { nextAllowedSendTime, policyFromConfig, prestageLeadMs, wakeUpAt, type QuietHoursPolicy } from '../policy';
 import {
+  heldSearchAttributes,
   NotificationCategoryKey,
   NotificationChannelKey,
   NotificationReleaseAtKey,
@@ -180,15 +180,8 @@ export class NotificationClient {
         args: [{ notification: deliverable, policy, prestageSeconds }],
         ...(startDelayMs > 0 ? { startDelay: startDelayMs } : {}),
         typedSearchAttributes: [
-          { key: NotificationStatusKey, value: 'held' },
-          { key: NotificationReleaseAtKey, value: decision.releaseAt },
-          ...(isLegacyForward(deliverable)
-            ? [{ key: NotificationCategoryKey, value: LEGACY_FORWARD_CATEGORY }]
-            : [
-                { key: NotificationCategoryKey, value: deliverable.category },
-                { key: NotificationChannelKey, value: deliverable.channel },
-                { key: RecipientIdKey, value: this.recipientSearchKey(deliverable.recipient.id) },
-              ]),
+          ...heldSearchAttributes(deliverable, decision.releaseAt),
+          ...(isLegacyForward(deliverable) ? [] : [{ key: RecipientIdKey, value: this.recipientSearchKey(deliverable.recipient.id) }]),
         ],
         staticSummary: notificationSummary(deliverable, decision, policy),
         // A delivered, cancelled or expired notification must not go out again because a producer

@@ -26,8 +26,6 @@ import { FAILURE_TYPES } from '../failureTypes';
 import {
   ConsentChangeSchema,
   InvalidNotificationError,
-  isLegacyForward,
-  LEGACY_FORWARD_CATEGORY,
   parseDeliverable,
   parseWith,
   policySubjectOf,
@@ -47,8 +45,7 @@ import {
   type SendDecision,
 } from '../policy';
 import {
-  NotificationCategoryKey,
-  NotificationChannelKey,
+  heldSearchAttributes,
   NotificationReleaseAtKey,
   NotificationStatusKey,
 } from '../searchAttributes';
@@ -320,16 +317,7 @@ function recordStartAttributesIfMissing(deliverable: Deliverable, decision: Send
   const attributes = workflowInfo().typedSearchAttributes;
   const recordedReleaseAt = attributes.get(NotificationReleaseAtKey);
   if (attributes.get(NotificationStatusKey) === undefined) {
-    upsertSearchAttributes([
-      { key: NotificationStatusKey, value: 'held' },
-      { key: NotificationReleaseAtKey, value: decision.releaseAt },
-      ...(isLegacyForward(deliverable)
-        ? [{ key: NotificationCategoryKey, value: LEGACY_FORWARD_CATEGORY }]
-        : [
-            { key: NotificationCategoryKey, value: deliverable.category },
-            { key: NotificationChannelKey, value: deliverable.channel },
-          ]),
-    ]);
+    upsertSearchAttributes(heldSearchAttributes(deliverable, decision.releaseAt));
   } else if (recordedReleaseAt?.getTime() !== decision.releaseAt.getTime()) {
     upsertSearchAttributes([{ key: NotificationReleaseAtKey, value: decision.releaseAt }]);
   }

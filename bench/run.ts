@@ -302,7 +302,7 @@ function writeReleasePlot(file: string, results: BenchResults): void {
     }));
   if (series.length === 0) return;
   writeLinePlot(file, {
-    title: `Morning release of ${results.flags.n.toLocaleString('en-US')} held notifications, received downstream (SQS latency ${group?.latencyMs ?? 0} MS)`,
+    title: `Release of ${results.flags.n.toLocaleString("en-US")} held, as received downstream (SQS +${group?.latencyMs ?? 0} MS)`,
     xLabel: 'seconds since release instant T (log scale)',
     yLabel: 'messages received by the consumer',
     logX: true,

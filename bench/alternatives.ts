@@ -5,6 +5,8 @@
  *   delete the batch, in one sequential loop;
  * - BullMQ delayed jobs on a Redis started here, whose worker sends to the delivery queue at T;
  * - the ceiling: one process sending N messages with SendMessageBatch at its best concurrency.
+ * Each is measured as the downstream sees it (bench/downstream.ts): receivers polling from before
+ * T, the first receive of each message, nothing receivable before T.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
@@ -16,25 +18,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Queue, Worker as BullWorker } from 'bullmq';
 import { freePort } from '../src/stack/ports';
-import {
-  awaitDelivery,
-  batchEntries,
-  benchNotifications,
-  cpuByComponent,
-  cpuDelta,
-  deleteQueue,
-  deliveryMessage,
-  freshQueue,
-  inLanes,
-  log,
-  releaseFigures,
-  sleep,
-  type ReleaseFigures,
-} from './common';
+import { batchEntries, benchNotifications, deleteQueue, deliveryMessage, freshQueue, inLanes, log, sleep } from './common';
+import { watchRelease, type BenchSqs, type DownstreamResult } from './downstream';
 
-export interface AlternativeResult extends ReleaseFigures {
+export interface AlternativeResult extends DownstreamResult {
   system: string;
-  cpuMs: Record<string, number>;
   /** What it took to put the N in before T (fill the wait queue, add the jobs), per second. */
   intakePerSecond?: number;
   concurrency?: number;
@@ -42,11 +30,13 @@ export interface AlternativeResult extends ReleaseFigures {
 
 // ── the legacy drain ────────────────────────────────────────────────────────────────────────
 
-export async function runLegacyDrain(options: { sqs: SQSClient; n: number; label?: string }): Promise<AlternativeResult> {
-  const { sqs, n } = options;
+export async function runLegacyDrain(options: { bench: BenchSqs; n: number; label: string }): Promise<AlternativeResult> {
+  const { bench, n } = options;
+  const { sqs } = bench;
   const runId = `l${Date.now().toString(36)}`;
   const waitQueueUrl = await freshQueue(sqs, 'bench-legacy-wait');
   const deliveryQueueUrl = await freshQueue(sqs, 'bench-delivery');
+  let watch: Awaited<ReturnType<typeof watchRelease>> | undefined;
   try {
     const inputs = benchNotifications(runId, n);
     const scheduledAt = new Date().toISOString();
@@ -60,10 +50,11 @@ export async function runLegacyDrain(options: { sqs: SQSClient; n: number; label
       if (result.Failed?.length) throw new Error(`wait queue refused ${result.Failed.length} messages`);
     });
     const fillMs = performance.now() - fillStart;
-    const releaseAtMs = Date.now() + 2_000;
+    watch = await watchRelease(bench, deliveryQueueUrl, new Set(inputs.map((input) => input.notificationId)));
+    const releaseAtMs = Date.now() + 1_000;
+    await sleep(releaseAtMs - Date.now() - 100);
+    watch.openWindow();
     await sleep(releaseAtMs - Date.now());
-    const cpuBefore = cpuByComponent();
-    const expectedIds = new Set(inputs.map((input) => input.notificationId));
     // The old Lambda: one loop, receive 10, send each, delete the batch; stop when the queue is empty.
     const drain = (async () => {
       let forwarded = 0;
@@ -90,13 +81,12 @@ export async function runLegacyDrain(options: { sqs: SQSClient; n: number; label
         );
       }
     })();
-    const arrivals = await awaitDelivery(sqs, deliveryQueueUrl, expectedIds);
+    const figures = await watch.finish({ releaseAtMs, label: options.label });
     await drain;
-    const cpuMs = cpuDelta(cpuBefore, cpuByComponent());
-    const figures = releaseFigures(arrivals, releaseAtMs);
-    log(`${options.label ?? 'legacy drain'}: ${n} in ${(figures.totalMs / 1000).toFixed(2)} s (${Math.round(figures.throughput)}/s), lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms`);
-    return { system: 'legacy drain', ...figures, cpuMs, intakePerSecond: (n * 1000) / fillMs };
+    logFigures(options.label, figures);
+    return { system: 'legacy drain', ...figures, intakePerSecond: (n * 1000) / fillMs };
   } finally {
+    await watch?.close();
     await deleteQueue(sqs, waitQueueUrl);
     await deleteQueue(sqs, deliveryQueueUrl);
   }
@@ -131,28 +121,38 @@ export async function bestCeilingConcurrency(sqs: SQSClient, sample: number): Pr
   return { best, tried };
 }
 
-export async function runCeiling(options: { sqs: SQSClient; n: number; concurrency: number; label?: string }): Promise<AlternativeResult> {
-  const { sqs, n, concurrency } = options;
+export async function runCeiling(options: { bench: BenchSqs; n: number; concurrency: number; label: string }): Promise<AlternativeResult> {
+  const { bench, n, concurrency } = options;
+  const { sqs } = bench;
   const runId = `c${Date.now().toString(36)}`;
   const deliveryQueueUrl = await freshQueue(sqs, 'bench-delivery');
+  let watch: Awaited<ReturnType<typeof watchRelease>> | undefined;
   try {
     const inputs = benchNotifications(runId, n);
+    watch = await watchRelease(bench, deliveryQueueUrl, new Set(inputs.map((input) => input.notificationId)));
     const releaseAtMs = Date.now() + 1_000;
     const scheduledAt = new Date().toISOString();
     const releasedAt = new Date(releaseAtMs).toISOString();
+    await sleep(releaseAtMs - Date.now() - 100);
+    watch.openWindow();
     await sleep(releaseAtMs - Date.now());
-    const cpuBefore = cpuByComponent();
     // Built at T, as a sender would: the message work is part of the cost.
     const sending = sendAllBatched(sqs, deliveryQueueUrl, inputs.map((input) => deliveryMessage(input, scheduledAt, releasedAt)), concurrency);
-    const arrivals = await awaitDelivery(sqs, deliveryQueueUrl, new Set(inputs.map((input) => input.notificationId)));
+    const figures = await watch.finish({ releaseAtMs, label: options.label });
     await sending;
-    const cpuMs = cpuDelta(cpuBefore, cpuByComponent());
-    const figures = releaseFigures(arrivals, releaseAtMs);
-    log(`${options.label ?? 'ceiling'}: ${n} in ${(figures.totalMs / 1000).toFixed(2)} s (${Math.round(figures.throughput)}/s)`);
-    return { system: 'SQS ceiling (SendMessageBatch)', ...figures, cpuMs, concurrency };
+    logFigures(options.label, figures);
+    return { system: 'SQS ceiling (SendMessageBatch)', ...figures, concurrency };
   } finally {
+    await watch?.close();
     await deleteQueue(sqs, deliveryQueueUrl);
   }
+}
+
+function logFigures(label: string, figures: DownstreamResult): void {
+  log(
+    `${label}: ${figures.n} received ${(figures.totalMs / 1000).toFixed(2)} s after T (${Math.round(figures.throughput)}/s), first ${figures.firstMs} ms, ` +
+      `last send ${figures.lastSendMs} ms, lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms, ${figures.early} early, ${figures.duplicates} twice`,
+  );
 }
 
 // ── BullMQ ──────────────────────────────────────────────────────────────────────────────────
@@ -203,26 +203,29 @@ export async function startRedis(): Promise<RunningRedis> {
 }
 
 export interface BullMqOptions {
-  sqs: SQSClient;
+  bench: BenchSqs;
   redisPort: number;
   n: number;
   /** Jobs the BullMQ worker processes at once. */
   concurrency: number;
   /** Adds in flight while scheduling, as scheduleMany's lanes. */
   addConcurrency?: number;
-  label?: string;
+  label: string;
 }
 
 export async function runBullMq(options: BullMqOptions): Promise<AlternativeResult & { addMs: number }> {
-  const { sqs, n } = options;
+  const { bench, n } = options;
+  const { sqs } = bench;
   const runId = `b${Date.now().toString(36)}`;
   const deliveryQueueUrl = await freshQueue(sqs, 'bench-delivery');
   const connection = { host: '127.0.0.1', port: options.redisPort, maxRetriesPerRequest: null };
   const queueName = `bench-${runId}`;
   const queue = new Queue(queueName, { connection });
   let worker: BullWorker | undefined;
+  let watch: Awaited<ReturnType<typeof watchRelease>> | undefined;
   try {
     const inputs = benchNotifications(runId, n);
+    watch = await watchRelease(bench, deliveryQueueUrl, new Set(inputs.map((input) => input.notificationId)));
     const scheduledAt = new Date().toISOString();
     // T is placed after the adds are expected to finish; a late add would only shift its job.
     const releaseAtMs = Date.now() + 4_000 + n / 2;
@@ -241,17 +244,14 @@ export async function runBullMq(options: BullMqOptions): Promise<AlternativeResu
     });
     const addMs = performance.now() - addStart;
     if (Date.now() > releaseAtMs - 200) throw new Error(`adding ${n} BullMQ jobs ran past T`);
-    await sleep(releaseAtMs - Date.now() - 200);
-    const cpuBefore = cpuByComponent();
-    const arrivals = await awaitDelivery(sqs, deliveryQueueUrl, new Set(inputs.map((input) => input.notificationId)));
-    const cpuMs = cpuDelta(cpuBefore, cpuByComponent());
-    const figures = releaseFigures(arrivals, releaseAtMs);
-    log(
-      `${options.label ?? 'bullmq'}: added ${n} in ${(addMs / 1000).toFixed(1)} s (${Math.round((n * 1000) / addMs)}/s); ` +
-        `released in ${(figures.totalMs / 1000).toFixed(2)} s (${Math.round(figures.throughput)}/s), lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms`,
-    );
-    return { system: 'BullMQ delayed jobs', ...figures, cpuMs, intakePerSecond: (n * 1000) / addMs, addMs, concurrency: options.concurrency };
+    await sleep(releaseAtMs - Date.now() - 100);
+    watch.openWindow();
+    const figures = await watch.finish({ releaseAtMs, label: options.label });
+    log(`${options.label}: added ${n} in ${(addMs / 1000).toFixed(1)} s (${Math.round((n * 1000) / addMs)}/s)`);
+    logFigures(options.label, figures);
+    return { system: 'BullMQ delayed jobs', ...figures, intakePerSecond: (n * 1000) / addMs, addMs, concurrency: options.concurrency };
   } finally {
+    await watch?.close();
     await worker?.close();
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();

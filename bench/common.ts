@@ -1,14 +1,10 @@
 /**
- * What every benchmark shares: the notifications it sends, the delivery message they become, the
- * collector that checks the delivery queue (every message arrived, none twice) and reads the
- * arrival times, statistics, and CPU / memory readings of this process and its children.
+ * What every benchmark shares: the notifications it sends, the delivery message they become,
+ * statistics of the arrivals, and CPU / memory readings of this process and its children.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import {
-  DeleteMessageBatchCommand,
   DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
   type MessageAttributeValue,
   type SendMessageBatchRequestEntry,
   type SQSClient,
@@ -63,97 +59,6 @@ export async function deleteQueue(sqs: SQSClient, queueUrl: string): Promise<voi
   await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
 }
 
-async function visibleCount(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-}
-
-/**
- * Waits until `expectedIds.size` messages sit in the delivery queue (polling its depth, which is
- * cheap and leaves the system under test alone), waits `quietMs` more so that a late duplicate
- * is caught, then receives and deletes everything and checks it: every id once, nothing else.
- * Returns the SQS SentTimestamp of each message by id. Throws if a message is missing or came
- * twice, or if the count stops moving for `stallMs`.
- */
-export async function awaitDelivery(
-  sqs: SQSClient,
-  queueUrl: string,
-  expectedIds: ReadonlySet<string>,
-  options: { stallMs?: number; quietMs?: number; pollMs?: number; onProgress?: (count: number) => void } = {},
-): Promise<Map<string, number>> {
-  const expected = expectedIds.size;
-  const stallMs = options.stallMs ?? 60_000;
-  let last = -1;
-  let lastChange = Date.now();
-  for (;;) {
-    const count = await visibleCount(sqs, queueUrl);
-    if (count !== last) {
-      last = count;
-      lastChange = Date.now();
-      options.onProgress?.(count);
-    }
-    if (count >= expected) break;
-    if (Date.now() - lastChange > stallMs) {
-      throw new Error(`delivery stalled: ${count} of ${expected} messages in the queue, none new for ${stallMs / 1000} s`);
-    }
-    await sleep(options.pollMs ?? 250);
-  }
-  await sleep(options.quietMs ?? 1_500);
-  const arrivals = new Map<string, number>();
-  const duplicates: string[] = [];
-  const strangers: string[] = [];
-  let received = 0;
-  let emptyInARow = 0;
-  const lane = async () => {
-    while (emptyInARow < 3) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          VisibilityTimeout: 600,
-          MessageAttributeNames: ['notificationId'],
-          MessageSystemAttributeNames: ['SentTimestamp'],
-        }),
-      );
-      if (Messages.length === 0) {
-        emptyInARow += 1;
-        await sleep(100);
-        continue;
-      }
-      emptyInARow = 0;
-      for (const message of Messages) {
-        received += 1;
-        const id = message.MessageAttributes?.notificationId?.StringValue ?? '(none)';
-        const sent = Number(message.Attributes?.SentTimestamp);
-        if (!expectedIds.has(id)) strangers.push(id);
-        else if (arrivals.has(id)) duplicates.push(id);
-        else arrivals.set(id, sent);
-      }
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-        }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, lane));
-  const missing = expected - arrivals.size;
-  if (missing > 0 || duplicates.length > 0 || strangers.length > 0) {
-    throw new Error(
-      `delivery check failed: ${received} received, ${missing} missing, ${duplicates.length} twice` +
-        `${duplicates.length ? ` (e.g. ${duplicates.slice(0, 3).join(', ')})` : ''}, ${strangers.length} unexpected`,
-    );
-  }
-  return arrivals;
-}
-
 // ── statistics ──────────────────────────────────────────────────────────────────────────────
 
 /** Nearest-rank percentile of an ascending array. */
@@ -180,11 +85,13 @@ export function spreadOf(values: readonly number[]): Spread {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-/** What one release run measured, from the SentTimestamps and the release instants. */
+/** What one release run measured at the downstream: arrivals are first-receive instants. */
 export interface ReleaseFigures {
   n: number;
-  /** From the release instant T to the last message in the delivery queue. */
+  /** From the release instant T to the last arrival. */
   totalMs: number;
+  /** From T to the first arrival. */
+  firstMs: number;
   /** Messages per second over totalMs. */
   throughput: number;
   /** Arrival minus each message's own release time (T, or T + spread offset), ms. */
@@ -192,6 +99,8 @@ export interface ReleaseFigures {
   lagP95: number;
   lagP99: number;
   lagMax: number;
+  /** Arrivals before their own release time: must be 0. */
+  early: number;
   /** Arrival times since T (ms, ascending), thinned to at most 400 points, for the plot. */
   curve: [number, number][];
 }
@@ -199,9 +108,9 @@ export interface ReleaseFigures {
 export function releaseFigures(arrivals: Map<string, number>, releaseAtMs: number, ownReleaseMs: (id: string) => number = () => releaseAtMs): ReleaseFigures {
   const since: number[] = [];
   const lags: number[] = [];
-  for (const [id, sent] of arrivals) {
-    since.push(sent - releaseAtMs);
-    lags.push(sent - ownReleaseMs(id));
+  for (const [id, arrived] of arrivals) {
+    since.push(arrived - releaseAtMs);
+    lags.push(arrived - ownReleaseMs(id));
   }
   since.sort((a, b) => a - b);
   lags.sort((a, b) => a - b);
@@ -213,11 +122,13 @@ export function releaseFigures(arrivals: Map<string, number>, releaseAtMs: numbe
   return {
     n: arrivals.size,
     totalMs,
+    firstMs: since[0]!,
     throughput: (arrivals.size * 1000) / totalMs,
     lagP50: percentile(lags, 50),
     lagP95: percentile(lags, 95),
     lagP99: percentile(lags, 99),
     lagMax: lags[lags.length - 1]!,
+    early: lags.filter((lag) => lag < 0).length,
     curve,
   };
 }
@@ -255,29 +166,66 @@ export function rssOf(pid: number): number {
   return readProc(pid)?.rssBytes ?? 0;
 }
 
-/** CPU time (user + system, ms) of this process and of its descendants, grouped by what they are. */
-export function cpuByComponent(): Record<string, number> {
+function allProcesses(): Map<number, ProcInfo> {
   const all = new Map<number, ProcInfo>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const info = readProc(Number(entry));
     if (info) all.set(info.pid, info);
   }
+  return all;
+}
+
+/** The first of `roots` that is `info` or one of its ancestors. */
+function rootOf(info: ProcInfo, all: Map<number, ProcInfo>, roots: ReadonlySet<number>): number | undefined {
+  let current: ProcInfo | undefined = info;
+  for (let depth = 0; current && depth < 12; depth += 1) {
+    if (roots.has(current.pid)) return current.pid;
+    current = all.get(current.ppid);
+  }
+  return undefined;
+}
+
+/** Our descendants whose command name matches (the dev server's process, say). */
+export function descendantsMatching(comm: RegExp): number[] {
+  const all = allProcesses();
+  const self = new Set([process.pid]);
+  return [...all.values()].filter((info) => info.pid !== process.pid && comm.test(info.comm) && rootOf(info, all, self) !== undefined).map((info) => info.pid);
+}
+
+/** CPU time (user + system, ms) of these processes and their descendants. */
+export function cpuOfPids(pids: readonly number[]): number {
+  const all = allProcesses();
+  const roots = new Set(pids);
+  let total = 0;
+  for (const info of all.values()) if (rootOf(info, all, roots) !== undefined) total += info.cpuMs;
+  return total;
+}
+
+/**
+ * CPU time (user + system, ms) by component: this process, the named processes (with their
+ * descendants; they need not be our children), and our other descendants grouped by what they are.
+ */
+export function cpuByComponent(named: Record<string, readonly number[]> = {}): Record<string, number> {
+  const all = allProcesses();
+  const nameOfRoot = new Map<number, string>();
+  for (const [name, pids] of Object.entries(named)) for (const pid of pids) nameOfRoot.set(pid, name);
+  const namedRoots = new Set(nameOfRoot.keys());
+  const self = new Set([process.pid]);
   const groups: Record<string, number> = {};
   const add = (name: string, ms: number) => (groups[name] = (groups[name] ?? 0) + ms);
-  const self = all.get(process.pid);
-  if (self) add('bench process (worker, client, loops)', self.cpuMs);
-  const isDescendant = (info: ProcInfo): boolean => {
-    let current: ProcInfo | undefined = info;
-    for (let depth = 0; current && depth < 10; depth += 1) {
-      if (current.ppid === process.pid) return true;
-      current = all.get(current.ppid);
-    }
-    return false;
-  };
   for (const info of all.values()) {
-    if (info.pid === process.pid || !isDescendant(info)) continue;
-    const name = /temporal/i.test(info.comm) ? 'temporal dev server' : /java/i.test(info.comm) ? 'elasticmq (jvm)' : /redis/i.test(info.comm) ? 'redis' : info.comm === 'sh' ? '' : info.comm;
+    if (info.pid === process.pid) {
+      add('bench process', info.cpuMs);
+      continue;
+    }
+    const namedRoot = rootOf(info, all, namedRoots);
+    if (namedRoot !== undefined) {
+      add(nameOfRoot.get(namedRoot)!, info.cpuMs);
+      continue;
+    }
+    if (rootOf(info, all, self) === undefined) continue;
+    const name = /temporal/i.test(info.comm) ? 'temporal server' : /java/i.test(info.comm) ? 'elasticmq (jvm)' : /redis/i.test(info.comm) ? 'redis' : info.comm === 'sh' ? '' : info.comm;
     if (name) add(name, info.cpuMs);
   }
   return groups;

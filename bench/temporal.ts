@@ -1,13 +1,14 @@
 /**
  * The system under test: notifications scheduled through NotificationClient.scheduleMany onto a
- * Temporal dev server, held by the quiet window until the instant T, and sent to the delivery
- * queue by the production worker (createNotificationWorker, the same activities and deps).
+ * Temporal server (bench/temporalTarget.ts: a fresh dev server per run), held by the quiet window
+ * until the instant T (with the start delay, staged `prestageSeconds` before T or not), and sent to
+ * the delivery queue by the production worker (createNotificationWorker, the same activities and
+ * deps). Also the cost of sleeping: N held on a SQLite-file dev server.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { spawn, spawnSync } from 'node:child_process';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
@@ -17,25 +18,13 @@ import { policyFromConfig, morningSpreadOffsetMs, type QuietHoursPolicy } from '
 import { dataConverterFromConfig, FAILURE_CONVERTER_PATH } from '../src/security/dataConverter';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import { ensureQueue } from '../src/sqs';
-import { startLocalServers } from '../src/stack/localServers';
 import { createNotificationWorker, WORKFLOWS_PATH } from '../src/workers/createWorker';
-import {
-  awaitDelivery,
-  benchNotifications,
-  cpuByComponent,
-  cpuDelta,
-  deleteQueue,
-  freshQueue,
-  log,
-  releaseFigures,
-  rssOf,
-  sleep,
-  waitForCount,
-  type ReleaseFigures,
-} from './common';
+import { benchNotifications, deleteQueue, freshQueue, log, rssOf, sleep, waitForCount } from './common';
+import { watchRelease, type BenchSqs, type DownstreamResult, type ReleaseWatch } from './downstream';
+import { countsDelta, totalOf, type OperationCounts } from './metrics';
+import { devServerTarget, waitUntilIdle, type TemporalTargetFactory } from './temporalTarget';
 
 const ZONE = 'Asia/Seoul';
-const quietLog = () => undefined;
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 /** The workflow bundle of a workflows file (default: the production one), built once per file. */
@@ -67,60 +56,87 @@ export function nextWholeMinute(leadMs: number): number {
   return Math.ceil(earliest / 60_000) * 60_000;
 }
 
-export interface TemporalReleaseResult extends ReleaseFigures {
-  system: string;
+export interface PhaseCost {
+  /** Persistence requests of the Temporal server, by operation. */
+  persistence: OperationCounts;
+  /** CPU ms of the Temporal server's processes. */
+  serverCpuMs: number;
+  wallMs: number;
+}
+
+export interface TemporalReleaseResult extends DownstreamResult {
+  system: 'staged' | 'unstaged' | 'legacy-workflow';
+  /** What served it, e.g. "dev server (in memory)". */
+  server: string;
+  prestageSeconds: number;
   spreadSeconds: number;
-  /** Notifications scheduled per second through scheduleMany (the intake figure). */
+  /** Notifications per second that scheduleMany got accepted (the intake figure). */
   intakePerSecond: number;
   scheduleMs: number;
-  /** Idle time between the last start and T (the quiet window ends on whole minutes). */
-  idleBeforeReleaseMs: number;
-  /** From the last start until every workflow had run its first task (undefined: not before T - 3 s). */
-  heldAfterScheduleMs?: number;
-  /** CPU ms per component from T to the last arrival. */
-  cpuMs: Record<string, number>;
+  releaseAtMs: number;
+  /** From the last start until every notification was held (listed as held, the server idle). */
+  heldAfterLastStartMs: number;
+  /** From the held point to the opening of the send window (T − lead, or T): idle time. */
+  idleBeforeWindowMs: number;
+  /** Staged runs: from T − lead to the last send (the staging itself). */
+  stagingMs?: number;
+  /** The server's work: intake (first start to held), send window (its opening to the last send), whole life (first start to all closed). */
+  phases: { intake: PhaseCost; window: PhaseCost; wholeLife: PhaseCost };
   workerRssBytes: number;
 }
 
 export interface TemporalRunOptions {
   config: Config;
-  sqs: SQSClient;
+  bench: BenchSqs;
+  target: TemporalTargetFactory;
   n: number;
+  /** The staging lead (NOTIFY_PRESTAGE_SECONDS); 0 = staging off. */
+  prestageSeconds: number;
   spreadSeconds: number;
   /** Notifications per second that scheduling is expected to reach, to place T. */
   expectedIntakePerSecond: number;
-  /** Called with the idle time before T, to fill it with other work that ends in time. */
+  /** Called with the idle time before the send window, to fill it with other work that ends in time. */
   whileWaiting?: (untilMs: number) => Promise<void>;
   scheduleConcurrency?: number;
-  label?: string;
+  label: string;
 }
 
+/** Notifications of the task queue that are held: started (with their start attributes) and not yet sending. */
+const heldQuery = (taskQueue: string) => `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND NotificationStatus = 'held'`;
+const closedQuery = (taskQueue: string) => `TaskQueue = '${taskQueue}' AND ExecutionStatus != 'Running'`;
+
 /**
- * One morning release on a fresh in-memory dev server (ElasticMQ is shared: config.sqs.endpoint
- * is set): schedule N, wait for T, time the delivery queue filling up, check every message.
+ * One morning release on a fresh Temporal server: schedule N with scheduleMany, wait until every
+ * one is held (listed as held and the server idle: intake is over), place nothing else near the send
+ * window, then measure what the downstream receives from T on, and the server's work by phase.
+ * T is a whole minute (the quiet window ends on one); a run whose held point comes later than
+ * 2 s before its send window is discarded (TooLateError) and retried with T placed later.
  */
 export async function runTemporalRelease(options: TemporalRunOptions): Promise<TemporalReleaseResult> {
-  const { config, sqs, n, spreadSeconds } = options;
+  const { config, bench, n, spreadSeconds, prestageSeconds } = options;
+  const leadMs = prestageSeconds * 1000;
   const runId = `t${Date.now().toString(36)}`;
-  const servers = await startLocalServers({ config, log: quietLog });
-  const deliveryQueueUrl = await freshQueue(sqs, 'bench-delivery');
+  const target = await options.target(config);
+  const deliveryQueueUrl = await freshQueue(bench.sqs, 'bench-delivery');
   const taskQueue = `bench-release-${runId}`;
+  const client = target.env.client;
   let worker: Awaited<ReturnType<typeof createNotificationWorker>> | undefined;
   let running: Promise<void> | undefined;
+  let watch: ReleaseWatch | undefined;
   try {
     const policyBase = config.policy;
     const placeholderPolicy = policyEndingAt(nextWholeMinute(60_000), spreadSeconds, policyBase);
     worker = await createNotificationWorker({
-      connection: servers.env.nativeConnection,
-      namespace: servers.config.temporal.namespace,
+      connection: target.env.nativeConnection,
+      namespace: target.namespace,
       taskQueue,
       deps: {
-        sqs,
+        sqs: bench.sqs,
         deliveryQueueUrl,
         maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
-        legacyWaitQueueUrl: await ensureQueue(sqs, 'bench-unused-legacy-wait'),
-        deadLetterQueueUrl: await ensureQueue(sqs, 'bench-unused-dead-letter'),
-        schedulerFor: (client) => new NotificationClient({ client, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
+        legacyWaitQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-legacy-wait'),
+        deadLetterQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-dead-letter'),
+        schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
       },
       tuning: config.worker,
       dataConverter: dataConverterFromConfig(config),
@@ -132,59 +148,91 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
 
     const inputs = benchNotifications(runId, n);
     const expectedScheduleMs = (n / options.expectedIntakePerSecond) * 1000;
-    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 8_000);
+    // The send window opens at T − lead; intake and the server's own work after it must be over by then.
+    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs);
+    const windowOpensMs = releaseAtMs - leadMs;
     const policy = policyEndingAt(releaseAtMs, spreadSeconds, policyBase);
-    const client = new NotificationClient({ client: servers.env.client, taskQueue, policy, recipientHashKey: recipientHashKeyFromConfig(config) });
-    log(`${options.label ?? 'temporal'}: scheduling ${n} held until ${new Date(releaseAtMs).toISOString()} (quiet ${policy.quietStart}-${policy.quietEnd} ${ZONE}, spread ${spreadSeconds} s)`);
+    const notifications = new NotificationClient({ client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config) });
+    log(
+      `${options.label}: scheduling ${n} held until ${new Date(releaseAtMs).toISOString()} (staging lead ${prestageSeconds} s, ` +
+        `spread ${spreadSeconds} s, SQS latency ${bench.latencyMs} ms, ${target.description})`,
+    );
+    const reading = async (): Promise<{ at: number; persistence: OperationCounts; cpu: number }> => ({ at: Date.now(), persistence: await target.persistenceRequests(), cpu: target.cpuMs() });
+    const cost = (from: { at: number; persistence: OperationCounts; cpu: number }, to: { at: number; persistence: OperationCounts; cpu: number }): PhaseCost => ({
+      persistence: countsDelta(from.persistence, to.persistence),
+      serverCpuMs: to.cpu - from.cpu,
+      wallMs: to.at - from.at,
+    });
+    const beforeIntake = await reading();
     const scheduleStart = performance.now();
-    const results = await client.scheduleMany(inputs, { concurrency: options.scheduleConcurrency });
+    const results = await notifications.scheduleMany(inputs, { concurrency: options.scheduleConcurrency });
     const scheduleMs = performance.now() - scheduleStart;
+    const lastStartAt = Date.now();
     const failed = results.filter((result) => !result.ok || !result.started);
     if (failed.length > 0) throw new Error(`${failed.length} of ${n} notifications were not started: ${JSON.stringify(failed[0])}`);
-    const idleBeforeReleaseMs = releaseAtMs - Date.now();
-    log(`  scheduled in ${(scheduleMs / 1000).toFixed(1)} s (${Math.round((n * 1000) / scheduleMs)}/s); ${(idleBeforeReleaseMs / 1000).toFixed(1)} s to T`);
-    if (idleBeforeReleaseMs < 1_000) throw new TooLateError(scheduleMs, n);
+    log(`  scheduled in ${(scheduleMs / 1000).toFixed(1)} s (${Math.round((n * 1000) / scheduleMs)}/s); ${((windowOpensMs - Date.now()) / 1000).toFixed(1)} s to the send window`);
 
-    // Other benchmarks may use the idle time before T only once the dev server and the worker are
-    // idle too: every workflow has run its first task and sleeps on its timer.
-    const heldMs = await waitForCount(servers.env.client, heldQuery(taskQueue), n, { pollMs: 1_000, deadlineMs: releaseAtMs - 3_000, what: 'held' });
-    log(heldMs === undefined ? '  not all held yet 3 s before T: nothing else runs before T' : `  all ${n} held ${(heldMs / 1000).toFixed(1)} s after the last start`);
-    if (heldMs !== undefined && options.whileWaiting) await options.whileWaiting(releaseAtMs - 3_000);
-    await sleep(releaseAtMs - Date.now() - 500);
-    const cpuBefore = cpuByComponent();
+    // Held: every one listed as held and the server idle (its visibility records and timers written).
+    const listedMs = await waitForCount(client, heldQuery(taskQueue), n, { pollMs: 1_000, deadlineMs: windowOpensMs - 2_000, what: 'held' });
+    const idleFrom = listedMs === undefined ? undefined : await waitUntilIdle(target, { deadlineMs: windowOpensMs - 2_000 });
+    if (idleFrom === undefined || idleFrom > windowOpensMs - 2_000) throw new TooLateError(scheduleMs, n, 'were not all held 2 s before the send window');
+    const heldAt = idleFrom;
+    const atHeld = await reading();
+    log(`  all ${n} held ${((heldAt - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((windowOpensMs - heldAt) / 1000).toFixed(1)} s before the send window`);
+    if (options.whileWaiting) await options.whileWaiting(windowOpensMs - 5_000);
+
     const expectedIds = new Set(inputs.map((input) => input.notificationId));
+    watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, { 'temporal server': target.pids() });
+    await sleep(windowOpensMs - Date.now() - 300);
+    const atWindow = await reading();
+    watch.openWindow();
     let rssPeak = 0;
-    const arrivals = await awaitDelivery(sqs, deliveryQueueUrl, expectedIds, {
-      onProgress: () => (rssPeak = Math.max(rssPeak, rssOf(process.pid))),
-    });
-    const cpuMs = cpuDelta(cpuBefore, cpuByComponent());
-    const figures = releaseFigures(arrivals, releaseAtMs, (id) => releaseAtMs + morningSpreadOffsetMs(id, spreadSeconds));
-    log(`  released ${n} in ${(figures.totalMs / 1000).toFixed(2)} s (${Math.round(figures.throughput)}/s), lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms; cpu ${JSON.stringify(cpuMs)}`);
+    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(process.pid))), 1_000);
+    const lastSendAt = await watch.lastSend;
+    const atLastSend = await reading();
+    if (leadMs > 0) {
+      const margin = (releaseAtMs - lastSendAt) / 1000;
+      log(`  staged ${n} in ${((lastSendAt - windowOpensMs) / 1000).toFixed(1)} s, the last ${Math.abs(margin).toFixed(1)} s ${margin >= 0 ? 'before' : 'AFTER'} T`);
+    }
+    const figures = await watch.finish({ releaseAtMs, ownReleaseMs: (id) => releaseAtMs + morningSpreadOffsetMs(id, spreadSeconds), label: options.label });
+    clearInterval(rssTimer);
+    await waitForCount(client, closedQuery(taskQueue), n, { pollMs: 1_000, stallMs: 60_000, what: 'closed' });
+    const atClosed = await reading();
+    const phases = { intake: cost(beforeIntake, atHeld), window: cost(atWindow, atLastSend), wholeLife: cost(beforeIntake, atClosed) };
+    const perN = (counts: OperationCounts) => (totalOf(counts) / n).toFixed(1);
+    log(
+      `  released ${n} in ${(figures.totalMs / 1000).toFixed(2)} s after T (${Math.round(figures.throughput)}/s), first ${figures.firstMs} ms, ` +
+        `lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms, ${figures.early} early, ${figures.duplicates} twice; persistence requests per notification: ` +
+        `intake ${perN(phases.intake.persistence)}, send window ${perN(phases.window.persistence)}, whole life ${perN(phases.wholeLife.persistence)}; ` +
+        `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}`,
+    );
     return {
-      system: spreadSeconds > 0 ? `temporal (spread ${spreadSeconds} s)` : 'temporal',
+      system: leadMs > 0 ? 'staged' : 'unstaged',
+      server: target.description,
+      prestageSeconds,
       spreadSeconds,
       ...figures,
       intakePerSecond: (n * 1000) / scheduleMs,
       scheduleMs,
-      idleBeforeReleaseMs,
-      heldAfterScheduleMs: heldMs,
-      cpuMs,
+      releaseAtMs,
+      heldAfterLastStartMs: heldAt - lastStartAt,
+      idleBeforeWindowMs: windowOpensMs - heldAt,
+      stagingMs: leadMs > 0 ? lastSendAt - windowOpensMs : undefined,
+      phases,
       workerRssBytes: rssPeak,
     };
   } finally {
+    await watch?.close();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);
-    await deleteQueue(sqs, deliveryQueueUrl);
-    await servers.stop();
+    await deleteQueue(bench.sqs, deliveryQueueUrl);
+    await target.stop();
   }
 }
 
-/** Notifications of the task queue that have run their first task and sleep on their timer. */
-const heldQuery = (taskQueue: string) => `TaskQueue = '${taskQueue}' AND NotificationStatus = 'held'`;
-
 export class TooLateError extends Error {
-  constructor(readonly scheduleMs: number, readonly n: number) {
-    super(`scheduling ${n} took ${Math.round(scheduleMs)} ms and ran past T`);
+  constructor(readonly scheduleMs: number, readonly n: number, why: string) {
+    super(`scheduling ${n} took ${Math.round(scheduleMs)} ms, and they ${why}`);
   }
 }
 
@@ -192,17 +240,22 @@ export class TooLateError extends Error {
 
 export interface SleepingResult {
   n: number;
+  /** NOTIFY_WORKER_MAX_CACHED_WORKFLOWS of the worker in this run (0: the baseline without a cache). */
+  maxCachedWorkflows: number;
+  prestageSeconds: number;
   scheduleMs: number;
   intakePerSecond: number;
-  /** Until the worker had run every workflow's first task (all visible as held). */
+  /** From the first start until every one was held (listed as held, the server idle). */
   allHeldMs: number;
   workerRssBeforeBytes: number;
   workerRssAfterBytes: number;
+  /** Database bytes, all files of its directory, each time after a WAL checkpoint (TRUNCATE). */
   dbBytesBefore: number;
   dbBytesAfter: number;
   dbBytesPerHeld: number;
-  /** RSS growth divided by the workflows the worker can keep cached (min of N and maxCachedWorkflows). */
-  rssPerCachedWorkflowBytes: number;
+  /** Persistence requests per held notification, by operation, over the intake. */
+  persistencePerHeld: OperationCounts;
+  serverCpuMsPerHeld: number;
   workerTuning: Config['worker'];
 }
 
@@ -213,24 +266,51 @@ async function directoryBytes(directory: string): Promise<number> {
 }
 
 /**
- * N notifications held for hours on a dev server with a SQLite file, the worker in its own
- * process (as in production): its RSS before and after, the database's growth per held
- * notification, and how long scheduling them took.
+ * Moves a SQLite file's write-ahead log into the database and truncates it, so that its bytes are
+ * the database's and not the log's (the dev server keeps its connection open; SQLite allows a
+ * second process to checkpoint). Python's sqlite3 module does it; python3 is what provisioning
+ * uses anyway.
  */
-export async function runSleeping(options: { config: Config; n: number; label?: string }): Promise<SleepingResult> {
+function checkpointSqlite(file: string): void {
+  const script = [
+    'import sqlite3, sys, time',
+    'for attempt in range(50):',
+    '    connection = sqlite3.connect(sys.argv[1], timeout=10)',
+    '    busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()',
+    '    connection.close()',
+    '    if busy == 0: sys.exit(0)',
+    '    time.sleep(0.2)',
+    'sys.exit("the database stayed busy: no checkpoint")',
+  ].join('\n');
+  const result = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) throw new Error(`checkpointing ${file} failed: ${result.error?.message ?? result.stderr}`);
+}
+
+/**
+ * N notifications held for hours on a dev server with a SQLite file, with the production
+ * configuration (the staging lead of config.delivery, the start delay), the worker in its own
+ * process (as in production): its RSS before and after, the database's growth per held
+ * notification (checkpointed), the server's work per notification, and how long intake took.
+ * `maxCachedWorkflows` 0 is the baseline: a worker that caches nothing.
+ */
+export async function runSleeping(options: { config: Config; n: number; maxCachedWorkflows: number; label?: string }): Promise<SleepingResult> {
   const { config, n } = options;
   const runId = `s${Date.now().toString(36)}`;
   const dbDir = await mkdtemp(join(tmpdir(), 'kst-bench-db-'));
-  const servers = await startLocalServers({ config, dbFilename: join(dbDir, 'temporal.sqlite'), log: quietLog });
+  const dbFile = join(dbDir, 'temporal.sqlite');
+  const target = await devServerTarget({ dbFilename: dbFile })(config);
   const taskQueue = `bench-sleeping-${runId}`;
+  const tuning = { ...config.worker, maxCachedWorkflows: options.maxCachedWorkflows };
+  const prestageSeconds = config.delivery.prestageSeconds;
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'sleepingWorker.ts')], {
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: servers.config.temporal.address,
-      TEMPORAL_NAMESPACE: servers.config.temporal.namespace,
+      TEMPORAL_ADDRESS: target.env.address,
+      TEMPORAL_NAMESPACE: target.namespace,
       NOTIFY_TASK_QUEUE: taskQueue,
-      AWS_ENDPOINT_URL_SQS: servers.config.sqs.endpoint,
-      AWS_REGION: servers.config.sqs.region,
+      NOTIFY_WORKER_MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows),
+      AWS_ENDPOINT_URL_SQS: config.sqs.endpoint,
+      AWS_REGION: config.sqs.region,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -245,11 +325,14 @@ export async function runSleeping(options: { config: Config; n: number; label?: 
     });
     await sleep(2_000);
     const workerRssBeforeBytes = rssOf(child.pid!);
+    checkpointSqlite(dbFile);
     const dbBytesBefore = await directoryBytes(dbDir);
+    const persistenceBefore = await target.persistenceRequests();
+    const cpuBefore = target.cpuMs();
     const releaseAtMs = nextWholeMinute(6 * 3600_000);
     const policy = policyEndingAt(releaseAtMs, 0, config.policy);
-    const client = new NotificationClient({ client: servers.env.client, taskQueue, policy, recipientHashKey: recipientHashKeyFromConfig(config) });
-    log(`${options.label ?? 'sleeping'}: scheduling ${n} held for ~6 h (dev server on SQLite ${dbDir})`);
+    const client = new NotificationClient({ client: target.env.client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config) });
+    log(`${options.label ?? 'sleeping'}: scheduling ${n} held for ~6 h (staging lead ${prestageSeconds} s, worker caching ${options.maxCachedWorkflows} workflows, dev server on SQLite ${dbDir})`);
     const start = performance.now();
     const chunk = 10_000;
     for (let offset = 0; offset < n; offset += chunk) {
@@ -260,16 +343,20 @@ export async function runSleeping(options: { config: Config; n: number; label?: 
       log(`  ${offset + inputs.length} scheduled (${Math.round(((offset + inputs.length) * 1000) / (performance.now() - start))}/s)`);
     }
     const scheduleMs = performance.now() - start;
-    // Every workflow has run its first task once it is visible as held.
-    // At 100,000 the first tasks take far longer than the starts: wait while there is progress, and
-    // count less often on a large table.
-    await waitForCount(servers.env.client, heldQuery(taskQueue), n, { pollMs: n > 10_000 ? 2_000 : 500, stallMs: 120_000, logEveryMs: 60_000, what: 'held' });
+    // Held: all listed as held (their start attributes) and the server idle. Count less often on a large table.
+    await waitForCount(target.env.client, heldQuery(taskQueue), n, { pollMs: n > 10_000 ? 2_000 : 500, stallMs: 120_000, logEveryMs: 60_000, what: 'held' });
+    await waitUntilIdle(target, { deadlineMs: Number.POSITIVE_INFINITY });
     const allHeldMs = performance.now() - start;
+    const persistence = countsDelta(persistenceBefore, await target.persistenceRequests());
+    const serverCpuMs = target.cpuMs() - cpuBefore;
     await sleep(3_000);
     const workerRssAfterBytes = rssOf(child.pid!);
+    checkpointSqlite(dbFile);
     const dbBytesAfter = await directoryBytes(dbDir);
     const result: SleepingResult = {
       n,
+      maxCachedWorkflows: options.maxCachedWorkflows,
+      prestageSeconds,
       scheduleMs,
       intakePerSecond: (n * 1000) / scheduleMs,
       allHeldMs,
@@ -278,15 +365,19 @@ export async function runSleeping(options: { config: Config; n: number; label?: 
       dbBytesBefore,
       dbBytesAfter,
       dbBytesPerHeld: (dbBytesAfter - dbBytesBefore) / n,
-      rssPerCachedWorkflowBytes: (workerRssAfterBytes - workerRssBeforeBytes) / Math.min(n, config.worker.maxCachedWorkflows),
-      workerTuning: config.worker,
+      persistencePerHeld: Object.fromEntries(Object.entries(persistence).map(([operation, count]) => [operation, count / n])),
+      serverCpuMsPerHeld: serverCpuMs / n,
+      workerTuning: tuning,
     };
-    log(`  ${n} held: worker RSS ${(workerRssBeforeBytes / 2 ** 20).toFixed(0)} -> ${(workerRssAfterBytes / 2 ** 20).toFixed(0)} MiB, DB ${(result.dbBytesPerHeld / 1024).toFixed(1)} KiB per notification`);
+    log(
+      `  ${n} held: worker RSS ${(workerRssBeforeBytes / 2 ** 20).toFixed(0)} -> ${(workerRssAfterBytes / 2 ** 20).toFixed(0)} MiB, ` +
+        `DB ${(result.dbBytesPerHeld / 1024).toFixed(1)} KiB and ${(totalOf(persistence) / n).toFixed(1)} persistence requests per notification`,
+    );
     return result;
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
-    await servers.stop();
+    await target.stop();
     await rm(dbDir, { recursive: true, force: true });
   }
 }

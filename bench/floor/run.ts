@@ -1,36 +1,41 @@
 /**
- * The floor of the release on a dev server: N workflows that only sleep until T and complete
- * (bench/floor/workflows.ts), scheduled, held and released exactly as the Temporal runs are. It
- * answers "would a leaner workflow beat the alternatives on this server?" without SQS in the way:
- * "arrival" is each workflow's close time.
+ * The floor of the release on a Temporal server: N workflows that only sleep on a timer until T and
+ * complete (bench/floor/workflows.ts), started, held and released as the Temporal runs are. It
+ * answers "how fast could any workflow-per-notification design release on this server?" without
+ * SQS in the way: "arrival" is each workflow's close time.
  */
 import { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/config';
 import { dataConverterFromConfig } from '../../src/security/dataConverter';
-import { startLocalServers } from '../../src/stack/localServers';
 import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, waitForCount, type ReleaseFigures } from '../common';
-import { nextWholeMinute, workflowBundle } from '../temporal';
+import { countsDelta, totalOf, type OperationCounts } from '../metrics';
+import { nextWholeMinute, TooLateError, workflowBundle, type PhaseCost } from '../temporal';
+import { waitUntilIdle, type TemporalTargetFactory } from '../temporalTarget';
 import { releaseFloorWorkflow } from './workflows';
 
 export interface FloorResult extends ReleaseFigures {
   system: string;
+  server: string;
   intakePerSecond: number;
+  releaseAtMs: number;
+  heldAfterLastStartMs: number;
+  /** CPU ms per component from T until every workflow had completed. */
   cpuMs: Record<string, number>;
+  phases: { intake: PhaseCost; window: PhaseCost; wholeLife: PhaseCost };
 }
 
-/** One floor release on a fresh in-memory dev server, with the production worker tuning. */
-export async function runReleaseFloor(options: { config: Config; n: number; expectedIntakePerSecond: number; label?: string }): Promise<FloorResult> {
+/** One floor release on a fresh Temporal server, with the production worker tuning. */
+export async function runReleaseFloor(options: { config: Config; target: TemporalTargetFactory; n: number; expectedIntakePerSecond: number; label: string }): Promise<FloorResult> {
   const { config, n } = options;
   const runId = `f${Date.now().toString(36)}`;
   const taskQueue = `bench-floor-${runId}`;
-  // config.sqs.endpoint is the benchmark's ElasticMQ, so only a dev server starts.
-  const servers = await startLocalServers({ config, log: () => undefined });
+  const target = await options.target(config);
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   try {
     worker = await Worker.create({
-      connection: servers.env.nativeConnection,
-      namespace: servers.config.temporal.namespace,
+      connection: target.env.nativeConnection,
+      namespace: target.namespace,
       taskQueue,
       workflowBundle: await workflowBundle(require.resolve('./workflows')),
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
@@ -39,34 +44,68 @@ export async function runReleaseFloor(options: { config: Config; n: number; expe
     });
     running = worker.run();
     running.catch(() => undefined);
-    const client = servers.env.client;
-    const releaseAtMs = nextWholeMinute((n / options.expectedIntakePerSecond) * 1000 + 8_000);
-    log(`${options.label ?? 'floor'}: starting ${n} timer-only workflows held until ${new Date(releaseAtMs).toISOString()}`);
+    const client = target.env.client;
+    const releaseAtMs = nextWholeMinute((n / options.expectedIntakePerSecond) * 1000 + 15_000);
+    const reading = async () => ({ at: Date.now(), persistence: await target.persistenceRequests(), cpu: target.cpuMs() });
+    const cost = (from: Awaited<ReturnType<typeof reading>>, to: Awaited<ReturnType<typeof reading>>): PhaseCost => ({
+      persistence: countsDelta(from.persistence, to.persistence) as OperationCounts,
+      serverCpuMs: to.cpu - from.cpu,
+      wallMs: to.at - from.at,
+    });
+    log(`${options.label}: starting ${n} timer-only workflows held until ${new Date(releaseAtMs).toISOString()} (${target.description})`);
+    const beforeIntake = await reading();
+    const completedBefore = (await target.serviceRequests()).RespondWorkflowTaskCompleted ?? 0;
     const scheduleStart = performance.now();
     // The same 32 starts in flight as NotificationClient.scheduleMany uses.
     await inLanes(Array.from({ length: n }, (_, index) => index), 32, async (index) => {
       await client.workflow.start(releaseFloorWorkflow, { args: [releaseAtMs], taskQueue, workflowId: `floor-${runId}-${index}` });
     });
     const scheduleMs = performance.now() - scheduleStart;
-    if (Date.now() > releaseAtMs - 1_000) throw new Error(`starting ${n} took ${Math.round(scheduleMs)} ms and ran past T`);
-    await sleep(releaseAtMs - Date.now() - 500);
-    const cpuBefore = cpuByComponent();
+    const lastStartAt = Date.now();
+    // Held: every workflow has run its first task (started its timer; the server counts the
+    // completed workflow tasks), and the server is idle.
+    for (;;) {
+      const completed = ((await target.serviceRequests()).RespondWorkflowTaskCompleted ?? 0) - completedBefore;
+      if (completed >= n) break;
+      if (Date.now() > releaseAtMs - 2_000) throw new TooLateError(scheduleMs, n, `had not all run their first task 2 s before T (${completed})`);
+      await sleep(500);
+    }
+    const idleFrom = await waitUntilIdle(target, { deadlineMs: releaseAtMs - 2_000 });
+    if (idleFrom === undefined || idleFrom > releaseAtMs - 2_000) throw new TooLateError(scheduleMs, n, 'were not all held 2 s before T');
+    const atHeld = await reading();
+    log(`  all ${n} held ${((idleFrom - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((releaseAtMs - idleFrom) / 1000).toFixed(1)} s before T`);
+    await sleep(releaseAtMs - Date.now() - 300);
+    const atWindow = await reading();
+    const cpuBefore = cpuByComponent({ 'temporal server': target.pids() });
     const completedQuery = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
     await waitForCount(client, completedQuery, n, { pollMs: 1_000, stallMs: 60_000, what: 'floor workflows completed' });
-    const cpuMs = cpuDelta(cpuBefore, cpuByComponent());
+    const cpuMs = cpuDelta(cpuBefore, cpuByComponent({ 'temporal server': target.pids() }));
+    const atDone = await reading();
     const closed = new Map<string, number>();
     for await (const execution of client.workflow.list({ query: completedQuery })) {
       closed.set(execution.workflowId, execution.closeTime!.getTime());
     }
     if (closed.size !== n) throw new Error(`${closed.size} of ${n} floor workflows completed`);
-    const early = [...closed.values()].filter((closeMs) => closeMs < releaseAtMs).length;
-    if (early > 0) throw new Error(`${early} floor workflows completed before T`);
     const figures = releaseFigures(closed, releaseAtMs);
-    log(`  released ${n} in ${(figures.totalMs / 1000).toFixed(2)} s (${Math.round(figures.throughput)}/s); cpu ${JSON.stringify(cpuMs)}`);
-    return { system: 'temporal floor (timer-only workflow)', ...figures, intakePerSecond: (n * 1000) / scheduleMs, cpuMs };
+    if (figures.early > 0) log(`  !!! ${options.label}: ${figures.early} floor workflows completed before T`);
+    const phases = { intake: cost(beforeIntake, atHeld), window: cost(atWindow, atDone), wholeLife: cost(beforeIntake, atDone) };
+    log(
+      `  released ${n} in ${(figures.totalMs / 1000).toFixed(2)} s (${Math.round(figures.throughput)}/s); persistence requests per notification: ` +
+        `release ${(totalOf(phases.window.persistence) / n).toFixed(1)}, whole life ${(totalOf(phases.wholeLife.persistence) / n).toFixed(1)}; cpu ${JSON.stringify(cpuMs)}`,
+    );
+    return {
+      system: 'temporal floor (timer-only workflow)',
+      server: target.description,
+      ...figures,
+      intakePerSecond: (n * 1000) / scheduleMs,
+      releaseAtMs,
+      heldAfterLastStartMs: idleFrom - lastStartAt,
+      cpuMs,
+      phases,
+    };
   } finally {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);
-    await servers.stop();
+    await target.stop();
   }
 }

@@ -1,7 +1,8 @@
 /**
- * A TCP proxy on loopback in front of a local server (ElasticMQ), for fault tests: while it
+ * A TCP proxy on loopback in front of a local server (ElasticMQ). For fault tests: while it
  * refuses, its port is closed and open connections are cut, as when SQS is unreachable; then it
- * listens again on the same port.
+ * listens again on the same port. For benchmarks: `latencyMs` delays every byte by half of it each
+ * way, so every request pays that much more round trip, as over a real network.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { freePort } from './ports';
@@ -17,7 +18,16 @@ export interface LoopbackProxy {
   close(): Promise<void>;
 }
 
-export async function startLoopbackProxy(target: { host: string; port: number }): Promise<LoopbackProxy> {
+/** Forwards from's bytes to `to` after delayMs, in order (equal delays fire in the order they were set). */
+function pipeDelayed(from: Socket, to: Socket, delayMs: number): void {
+  from.on('data', (chunk) => setTimeout(() => to.destroyed || to.write(chunk), delayMs));
+  from.on('end', () => setTimeout(() => to.end(), delayMs));
+}
+
+export async function startLoopbackProxy(
+  target: { host: string; port: number },
+  { latencyMs = 0 }: { latencyMs?: number } = {},
+): Promise<LoopbackProxy> {
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
@@ -34,8 +44,15 @@ export async function startLoopbackProxy(target: { host: string; port: number })
             upstream.destroy();
           });
         }
-        client.pipe(upstream);
-        upstream.pipe(client);
+        if (latencyMs > 0) {
+          client.setNoDelay(true);
+          upstream.setNoDelay(true);
+          pipeDelayed(client, upstream, latencyMs / 2);
+          pipeDelayed(upstream, client, latencyMs / 2);
+        } else {
+          client.pipe(upstream);
+          upstream.pipe(client);
+        }
       });
       next.once('error', reject);
       next.listen(port, '127.0.0.1', () => {

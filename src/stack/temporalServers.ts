@@ -27,6 +27,8 @@ export interface StartDevServerOptions extends ProvisionOptions {
   dataConverter?: DataConverter;
   /** The codec server the Web UI sends payloads to for decoding (--ui-codec-endpoint). */
   uiCodecEndpoint?: string;
+  /** Serve the server's Prometheus metrics on this port (--metrics-port; the benchmark reads them); undefined = none. */
+  metricsPort?: number;
 }
 
 /** Adds what provisioning tried to an SDK error, so a failed download says why it was needed. */
@@ -67,6 +69,7 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
         extraArgs: [
           ...(options.dbFilename ? SQLITE_FILE_PRAGMAS : []),
           ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+          ...(options.metricsPort !== undefined ? ['--metrics-port', String(options.metricsPort)] : []),
         ],
       },
       client: { dataConverter: options.dataConverter },

@@ -1,0 +1,88 @@
+/**
+ * The Temporal server under test, as the release runs see it: an address with a client and a
+ * worker connection, its persistence requests by operation, and the CPU of its processes. The
+ * benchmark starts a fresh dev server per run (startDevServerTarget); another server (a cluster)
+ * only has to provide the same three things.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Config } from '../src/config';
+import { dataConverterFromConfig } from '../src/security/dataConverter';
+import { freePort } from '../src/stack/ports';
+import { startDevServer } from '../src/stack/temporalServers';
+import { cpuOfPids, descendantsMatching, sleep } from './common';
+import { PERSISTENCE_REQUESTS, scrape, sumByLabel, type OperationCounts } from './metrics';
+
+export interface TemporalTarget {
+  /** What the report calls it, e.g. "dev server (in memory)". */
+  description: string;
+  /** Client (with the project's data converter) and a worker connection to it. */
+  env: Pick<TestWorkflowEnvironment, 'client' | 'nativeConnection' | 'namespace' | 'address'>;
+  namespace: string;
+  /** Persistence requests so far, by operation, summed over the server's services. */
+  persistenceRequests(): Promise<OperationCounts>;
+  /** Frontend requests so far, by operation (RespondWorkflowTaskCompleted, say). */
+  serviceRequests(): Promise<OperationCounts>;
+  /** CPU time (user + system, ms) its processes have used so far. */
+  cpuMs(): number;
+  /** Its processes, so that the per-process CPU table can name them. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+export type TemporalTargetFactory = (config: Config) => Promise<TemporalTarget>;
+
+/** A fresh dev server (in memory, or on a SQLite file) with its Prometheus metrics on a free port. */
+export function devServerTarget(options: { dbFilename?: string } = {}): TemporalTargetFactory {
+  return async (config) => {
+    const metricsPort = await freePort();
+    const before = new Set(descendantsMatching(/temporal/i));
+    const env = await startDevServer({
+      dbFilename: options.dbFilename,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverterFromConfig(config),
+      localStack: config.localStack,
+      metricsPort,
+      log: () => undefined,
+    });
+    const pids = descendantsMatching(/temporal/i).filter((pid) => !before.has(pid));
+    if (pids.length === 0) throw new Error('the dev server started, but no new temporal process is among our children');
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    // The endpoint answers a moment after the frontend does.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await scrape(metricsUrl);
+        break;
+      } catch (error) {
+        if (attempt >= 50) throw new Error(`the dev server's metrics at ${metricsUrl} do not answer: ${(error as Error).message}`);
+        await sleep(200);
+      }
+    }
+    return {
+      description: options.dbFilename ? 'dev server (SQLite file)' : 'dev server (in memory)',
+      env,
+      namespace: config.temporal.namespace,
+      persistenceRequests: async () => sumByLabel(await scrape(metricsUrl), PERSISTENCE_REQUESTS, 'operation'),
+      serviceRequests: async () => sumByLabel(await scrape(metricsUrl), 'service_requests', 'operation'),
+      cpuMs: () => cpuOfPids(pids),
+      pids: () => pids,
+      stop: () => env.teardown(),
+    };
+  };
+}
+
+/**
+ * Waits until the server has been idle (below `maxCoreFraction` of a core over `windowMs`), e.g.
+ * after the last start, when its own queues (visibility records, timers) are worked off. Returns
+ * the instant the idle window began, or undefined at the deadline.
+ */
+export async function waitUntilIdle(target: TemporalTarget, options: { deadlineMs: number; windowMs?: number; maxCoreFraction?: number }): Promise<number | undefined> {
+  const windowMs = options.windowMs ?? 2_000;
+  const limit = windowMs * (options.maxCoreFraction ?? 0.05);
+  for (;;) {
+    const start = Date.now();
+    const before = target.cpuMs();
+    await sleep(windowMs);
+    if (target.cpuMs() - before <= limit) return start;
+    if (Date.now() >= options.deadlineMs) return undefined;
+  }
+}

@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../config';
 import { activityDepsFromConfig } from './activityDeps';
+import { workflowCodeOptions, WORKFLOWS_PATH } from './workflowCode';
 
 export interface NotificationWorkerOptions {
   connection: NativeConnection;
@@ -14,7 +15,7 @@ export interface NotificationWorkerOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+export { WORKFLOWS_PATH };
 
 /**
  * One worker process on the shared task queue. Workers are stateless apart from their workflow
@@ -26,7 +27,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    // The prebuilt bundle when compiled, the sources under tsx; a caller's own bundle wins.
+    ...(options.overrides?.workflowBundle || options.overrides?.workflowsPath ? {} : workflowCodeOptions()),
     activities: createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,

@@ -11,6 +11,7 @@ import { loadConfig } from '../config';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { startLocalServers, type LocalServers } from './localServers';
+import { runningStackFile, stackVariables, writeRunningStack } from './runningStack';
 import { stderrLog } from './progress';
 import { createConfiguredWorker } from '../workers/createWorker';
 
@@ -31,7 +32,7 @@ async function printBanner(servers: LocalServers, dbFilename: string): Promise<v
       `    dead letter   ${queues.deadLetter}`,
       `  worker      polling task queue "${config.temporal.taskQueue}"`,
       '',
-      'In another shell, to talk to it:',
+      `In another shell, \`npm run cli -- …\` finds it (${runningStackFile(config.localStack.dataDir)}); other programs need:`,
       `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,
       'Ctrl-C stops the worker and every server this command started.',
       '',
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   const dbFilename = resolve(config.localStack.dataDir, 'temporal.sqlite');
   let servers: LocalServers | undefined;
   let worker: Worker | undefined;
+  let removeRecord: (() => Promise<void>) | undefined;
   let signals = 0;
   // The Temporal runtime also listens for these and drains the worker; ours covers start-up
   // (no worker yet) and a second Ctrl-C, which stops the servers without waiting any longer.
@@ -82,10 +84,12 @@ async function main(): Promise<void> {
     const scheduleAction = await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config));
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);
     await printBanner(servers, dbFilename);
+    removeRecord = await writeRunningStack(config.localStack.dataDir, { kind: 'local', env: stackVariables(servers.config), webUi: servers.started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : undefined });
     if (signals > 0) return;
     // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.
     await worker.run();
   } finally {
+    await removeRecord?.();
     await servers.stop();
     stderrLog('local stack stopped');
   }

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
-import { policyFromConfig, morningSpreadOffsetMs, type QuietHoursPolicy } from '../src/policy';
+import { morningSpreadOffsetMs } from '../src/policy';
+import { nextWholeMinute, policyEndingAt, RELEASE_ZONE } from './releaseInstant';
 import { ensureQueue } from '../src/sqs';
 import { startLocalServers } from '../src/stack/localServers';
 import { createNotificationWorker, WORKFLOWS_PATH } from '../src/workers/createWorker';
@@ -31,7 +31,7 @@ import {
   type ReleaseFigures,
 } from './common';
 
-const ZONE = 'Asia/Seoul';
+const ZONE = RELEASE_ZONE;
 const quietLog = () => undefined;
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
@@ -45,23 +45,8 @@ export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<
   return bundle;
 }
 
-/** The policy whose quiet window is in force now and ends at T (a whole minute in Asia/Seoul). */
-export function policyEndingAt(releaseAtMs: number, morningSpreadSeconds: number, base: Config['policy']): QuietHoursPolicy {
-  const end = DateTime.fromMillis(releaseAtMs, { zone: ZONE });
-  return policyFromConfig({
-    ...base,
-    defaultTimeZone: ZONE,
-    quietEnd: end.toFormat('HH:mm'),
-    quietStart: end.minus({ hours: 12 }).toFormat('HH:mm'),
-    morningSpreadSeconds,
-  });
-}
-
-/** The first whole minute at least `leadMs` from now. */
-export function nextWholeMinute(leadMs: number): number {
-  const earliest = Date.now() + leadMs;
-  return Math.ceil(earliest / 60_000) * 60_000;
-}
+// Where T is placed: shared with the cluster tests.
+export { nextWholeMinute, policyEndingAt } from './releaseInstant';
 
 export interface TemporalReleaseResult extends ReleaseFigures {
   system: string;

@@ -8,7 +8,14 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQ
 export async function collectMessages(
   sqs: SQSClient,
   queueUrl: string,
-  options: { expected: number; timeoutMs?: number; quietMs?: number; onProgress?: (count: number) => void },
+  options: {
+    expected: number;
+    timeoutMs?: number;
+    quietMs?: number;
+    onProgress?: (count: number) => void;
+    /** Each batch as it arrives, with the time it was received (to check that nothing came before a release). */
+    onReceive?: (messages: Message[], receivedAtMs: number) => void;
+  },
 ): Promise<Message[]> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const quietMs = options.quietMs ?? 1_500;
@@ -27,6 +34,7 @@ export async function collectMessages(
     );
     if (Messages.length === 0) continue;
     lastArrival = Date.now();
+    options.onReceive?.(Messages, lastArrival);
     collected.push(...Messages);
     options.onProgress?.(collected.length);
     await sqs.send(

@@ -115,7 +115,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Runnin
 
   const server = await provisionTemporalServer({ localStack, log });
   const ui = options.webUi === false ? undefined : await provisionTemporalUi({ localStack, log });
-  if (workerCount > 0) await ensureWorkerBuild(log);
+  // Also with no workers at start: addWorker() must not run a build older than the sources.
+  await ensureWorkerBuild(log);
 
   let postgres: RunningPostgres | undefined;
   let elasticMq: RunningElasticMq | undefined;

@@ -1,13 +1,21 @@
-# The notification worker: the same code as `npm run worker`. docker-compose.yml runs two.
+# The notification worker, built for production: compiled JavaScript and a workflow bundle built
+# ahead of time (`npm run build`), so a replica starts without tsx or webpack. The same as what
+# `npm run cluster` runs (node dist/workers/main.js). docker-compose.yml runs two.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency: the worker runs the TypeScript sources as they are.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY tsconfig.json ./
-COPY src ./src
+COPY --from=build /app/dist ./dist
 USER node
 # Worker.run() drains in-flight tasks on SIGTERM, which is what `docker stop` sends.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "src/workers/main.ts"]
+CMD ["node", "dist/workers/main.js"]

@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
-import { policyFromConfig, morningSpreadOffsetMs, type QuietHoursPolicy } from '../src/policy';
+import { morningSpreadOffsetMs, nextWholeMinute, policyEndingAt } from '../src/policy';
 import { dataConverterFromConfig, FAILURE_CONVERTER_PATH } from '../src/security/dataConverter';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import { ensureQueue } from '../src/sqs';
@@ -38,23 +37,6 @@ export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<
   return bundle;
 }
 
-/** The policy whose quiet window is in force now and ends at T (a whole minute in Asia/Seoul). */
-export function policyEndingAt(releaseAtMs: number, morningSpreadSeconds: number, base: Config['policy']): QuietHoursPolicy {
-  const end = DateTime.fromMillis(releaseAtMs, { zone: ZONE });
-  return policyFromConfig({
-    ...base,
-    defaultTimeZone: ZONE,
-    quietEnd: end.toFormat('HH:mm'),
-    quietStart: end.minus({ hours: 12 }).toFormat('HH:mm'),
-    morningSpreadSeconds,
-  });
-}
-
-/** The first whole minute at least `leadMs` from now. */
-export function nextWholeMinute(leadMs: number): number {
-  const earliest = Date.now() + leadMs;
-  return Math.ceil(earliest / 60_000) * 60_000;
-}
 
 export interface PhaseCost {
   /** Persistence requests of the Temporal server, by operation. */
@@ -125,7 +107,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
   let watch: ReleaseWatch | undefined;
   try {
     const policyBase = config.policy;
-    const placeholderPolicy = policyEndingAt(nextWholeMinute(60_000), spreadSeconds, policyBase);
+    const placeholderPolicy = policyEndingAt(nextWholeMinute(60_000, Date.now()), { ...policyBase, morningSpreadSeconds: spreadSeconds });
     worker = await createNotificationWorker({
       connection: target.env.nativeConnection,
       namespace: target.namespace,
@@ -149,9 +131,9 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     const inputs = benchNotifications(runId, n);
     const expectedScheduleMs = (n / options.expectedIntakePerSecond) * 1000;
     // The send window opens at T − lead; intake and the server's own work after it must be over by then.
-    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs);
+    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs, Date.now());
     const windowOpensMs = releaseAtMs - leadMs;
-    const policy = policyEndingAt(releaseAtMs, spreadSeconds, policyBase);
+    const policy = policyEndingAt(releaseAtMs, { ...policyBase, morningSpreadSeconds: spreadSeconds });
     const notifications = new NotificationClient({ client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config) });
     log(
       `${options.label}: scheduling ${n} held until ${new Date(releaseAtMs).toISOString()} (staging lead ${prestageSeconds} s, ` +
@@ -329,8 +311,8 @@ export async function runSleeping(options: { config: Config; n: number; maxCache
     const dbBytesBefore = await directoryBytes(dbDir);
     const persistenceBefore = await target.persistenceRequests();
     const cpuBefore = target.cpuMs();
-    const releaseAtMs = nextWholeMinute(6 * 3600_000);
-    const policy = policyEndingAt(releaseAtMs, 0, config.policy);
+    const releaseAtMs = nextWholeMinute(6 * 3600_000, Date.now());
+    const policy = policyEndingAt(releaseAtMs, { ...config.policy, morningSpreadSeconds: 0 });
     const client = new NotificationClient({ client: target.env.client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config) });
     log(`${options.label ?? 'sleeping'}: scheduling ${n} held for ~6 h (staging lead ${prestageSeconds} s, worker caching ${options.maxCachedWorkflows} workflows, dev server on SQLite ${dbDir})`);
     const start = performance.now();

@@ -173,6 +173,21 @@ function withLocalStackSecrets(env: Record<string, string>): Record<string, stri
   return merged;
 }
 
+/** Empty strings count as unset, as shells and compose files often export VAR= . */
+function presentVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string>;
+}
+
+/**
+ * The secrets this process runs with (its environment, or the local stack's file as loadConfig
+ * reads it), as variables: for the worker processes a local stack spawns with a TEMPORAL_ADDRESS,
+ * which would not read the file themselves.
+ */
+export function secretVariables(env: NodeJS.ProcessEnv = process.env): Partial<Record<(typeof LOCAL_SECRET_VARIABLES)[number], string>> {
+  const merged = withLocalStackSecrets(presentVariables(env));
+  return Object.fromEntries(LOCAL_SECRET_VARIABLES.filter((name) => merged[name]).map((name) => [name, merged[name]!]));
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -237,9 +252,7 @@ export interface Config {
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // Empty strings count as unset, as shells and compose files often export VAR= .
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string>;
-  const parsed = ConfigSchema.safeParse(withLocalStackSecrets(present));
+  const parsed = ConfigSchema.safeParse(withLocalStackSecrets(presentVariables(env)));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration in the environment:\n${problems.join('\n')}`);

@@ -1,21 +1,28 @@
 /**
  * docker-compose.yml is valid and agrees with the code: the ElasticMQ queue file is what
  * src/stack/elasticMqConfig.ts generates, the workers' queue names and region are the
- * configuration's defaults, the images are the pinned ones, and the search attributes that
- * compose registers are the ones the workflows use. No Docker engine is needed: only
- * `docker-compose config`. Without docker-compose the test fails (it must not pass unchecked).
+ * configuration's defaults, the images are the pinned ones, the search attributes that
+ * compose registers are the ones the workflows use, and its Temporal server runs like
+ * `npm run cluster`'s (the same configuration file, dynamic configuration, schema script,
+ * shard count and variables). No Docker engine is needed: only `docker-compose config`.
+ * Without docker-compose the test fails (it must not pass unchecked).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { loadConfig } from '../src/config';
 import { NOTIFICATION_SEARCH_ATTRIBUTES } from '../src/searchAttributes';
 import { findOnPath } from '../src/stack/commands';
 import { configuredQueueNames, elasticMqConfig } from '../src/stack/elasticMqConfig';
+import { CLUSTER_FILES } from '../src/stack/cluster/files';
+import { POSTGRES_PASSWORD, POSTGRES_USER } from '../src/stack/cluster/postgres';
+import { DEFAULT_CLUSTER_SHARDS } from '../src/stack/cluster/startCluster';
+import { temporalServerEnvironment } from '../src/stack/cluster/temporalServer';
 import { COMPOSE_IMAGES } from '../src/stack/versions';
+import { COMPILED_WORKER_MAIN } from '../src/stack/workerBuild';
 
 const ROOT = join(__dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -67,6 +74,37 @@ function mountSource(service: ComposeService, target: string): string | undefine
   return undefined;
 }
 
+/** The host file behind a path inside the container, through whichever mount contains it. */
+function hostPathOf(service: ComposeService, containerPath: string): string | undefined {
+  for (const volume of service.volumes ?? []) {
+    const [source, target] = typeof volume === 'string' ? volume.split(':') : [volume.source, volume.target];
+    if (source && target && containerPath.startsWith(`${target}/`)) return join(source, containerPath.slice(target.length + 1));
+  }
+  return undefined;
+}
+
+/** The variables docker/temporal/config.yaml reads (`env "NAME"`). */
+function templateVariables(): Set<string> {
+  const template = readFileSync(CLUSTER_FILES.serverConfig, 'utf8');
+  return new Set([...template.matchAll(/env "([A-Z0-9_]+)"/g)].map(([, name]) => name!));
+}
+
+/** Read by the server's command line (TEMPORAL_SERVER_CONFIG_FILE_PATH, TEMPORAL_ALLOW_NO_AUTH) or the image's entrypoint (BIND_ON_IP). */
+const READ_OUTSIDE_THE_TEMPLATE = new Set(['TEMPORAL_SERVER_CONFIG_FILE_PATH', 'TEMPORAL_ALLOW_NO_AUTH', 'BIND_ON_IP']);
+
+/** The cluster's server variables for a sample cluster (the ports do not matter here). */
+function clusterServerVariables(): Record<string, string> {
+  const port = 10_000;
+  return temporalServerEnvironment({
+    postgres: { host: '127.0.0.1', port: 5432, user: POSTGRES_USER, password: POSTGRES_PASSWORD },
+    shards: DEFAULT_CLUSTER_SHARDS,
+    ports: {
+      frontendGrpc: port, frontendHttp: port + 1, frontendMembership: port + 2, historyGrpc: port + 3, historyMembership: port + 4,
+      matchingGrpc: port + 5, matchingMembership: port + 6, workerGrpc: port + 7, workerMembership: port + 8, metrics: port + 9,
+    },
+  });
+}
+
 describe('docker-compose.yml', () => {
   test('is valid for docker-compose (config -q)', () => {
     execFileSync(dockerCompose(), ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,6 +147,42 @@ describe('docker-compose.yml', () => {
     assert.equal(services['temporal-ui']?.image, COMPOSE_IMAGES.temporalUi);
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, new RegExp(`^FROM ${COMPOSE_IMAGES.node.replace(/[.]/g, '\\.')}$`, 'm'));
+    // The image runs the compiled worker that `npm run build` writes, as the cluster does.
+    assert.match(dockerfile, /^RUN npm run build$/m);
+    assert.match(dockerfile, new RegExp(`^CMD \\["node", "${relative(ROOT, COMPILED_WORKER_MAIN)}"\\]$`, 'm'));
+  });
+
+  test('the Temporal server reads the configuration, dynamic configuration and variables that npm run cluster gives its own', () => {
+    const { services } = resolvedCompose();
+    const temporal = services.temporal;
+    assert.ok(temporal, 'a temporal service');
+    const env = Object.fromEntries(Object.entries(temporal.environment ?? {}).map(([key, value]) => [key, value ?? '']));
+    assert.equal(hostPathOf(temporal, env.TEMPORAL_SERVER_CONFIG_FILE_PATH ?? ''), CLUSTER_FILES.serverConfig, 'the server configuration file');
+    assert.equal(hostPathOf(temporal, env.DYNAMIC_CONFIG_FILE_PATH ?? ''), CLUSTER_FILES.dynamicConfig, 'the dynamic configuration file');
+
+    const cluster = clusterServerVariables();
+    const readByServer = new Set([...templateVariables(), ...READ_OUTSIDE_THE_TEMPLATE]);
+    // Neither side sets a variable the server does not read (a typo would silently fall back to a default).
+    assert.deepEqual(Object.keys(env).filter((name) => !readByServer.has(name)), [], 'compose sets variables the server does not read');
+    assert.deepEqual(Object.keys(cluster).filter((name) => !readByServer.has(name)), [], 'the cluster sets variables the server does not read');
+    // Both set everything but addresses, ports and log level, to the same values where they are not host-specific.
+    const hostSpecific = /(_PORT|_SEEDS|_ADDRESS|_ENDPOINT|^BIND_ON_IP|^LOG_LEVEL|_FILE_PATH)$/;
+    const shared = (variables: Record<string, string>) => Object.keys(variables).filter((name) => !hostSpecific.test(name)).sort();
+    assert.deepEqual(shared(env), shared(cluster), 'compose and the cluster set different server variables');
+    for (const name of shared(cluster)) assert.equal(env[name], cluster[name], `${name} differs between compose and the cluster`);
+    assert.equal(env.NUM_HISTORY_SHARDS, String(DEFAULT_CLUSTER_SHARDS));
+    assert.ok(env.DB_PORT && env.POSTGRES_SEEDS && env.PROMETHEUS_ENDPOINT, 'compose names the database and the metrics endpoint');
+  });
+
+  test('the schemas are set up by the script npm run cluster runs', () => {
+    const { services } = resolvedCompose();
+    const schema = services['temporal-schema'];
+    assert.ok(schema, 'a temporal-schema service');
+    const script = (schema.entrypoint ?? []).find((part) => part.endsWith('.sh'));
+    assert.equal(hostPathOf(schema, script ?? ''), CLUSTER_FILES.schemaScript);
+    const env = Object.fromEntries(Object.entries(schema.environment ?? {}).map(([key, value]) => [key, value ?? '']));
+    const used = new Set([...readFileSync(CLUSTER_FILES.schemaScript, 'utf8').matchAll(/\$\{([A-Z0-9_]+)/g)].map(([, name]) => name!));
+    assert.deepEqual(['POSTGRES_SEEDS', 'DB_PORT', 'POSTGRES_USER', 'POSTGRES_PWD'].filter((name) => !used.has(name) || !env[name]), []);
   });
 
   test('compose registers exactly the search attributes the workflows use', () => {

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import type { Message } from '@aws-sdk/client-sqs';
 import { NotificationClient } from '../src/client';
 import { loadConfig, type Config } from '../src/config';
 import type { NotificationInput } from '../src/notification';
@@ -25,7 +24,7 @@ import { startDevServerProcess } from '../src/stack/devServerProcess';
 import { startElasticMq } from '../src/stack/elasticMq';
 import { configuredQueueNames } from '../src/stack/elasticMqConfig';
 import { startLoopbackProxy } from '../src/stack/loopbackProxy';
-import { attribute, collectMessages } from './helpers/queues';
+import { assertExactlyOnceNotBefore, collectMessages } from './helpers/queues';
 import { startE2EStack, testDataConverter, testRecipientHashKey } from './helpers/stack';
 import { spawnWorker, workerEnvironment, type WorkerProcess } from './helpers/workerProcess';
 
@@ -56,19 +55,6 @@ async function scheduleHeldUntilT(temporal: Client, config: Config, taskQueue: s
   assert.deepEqual(notStarted.slice(0, 3), [], `${notStarted.length} notifications were not started`);
   assert.ok(Date.now() < releaseAtMs - 2_000, 'scheduling ran into the release instant: nothing would be tested');
   return releaseAtMs;
-}
-
-/** Every notification exactly once, and none received before T. */
-function assertExactlyOnceNotBefore(messages: Message[], inputs: NotificationInput[], receivedAt: Map<string, number>, releaseAtMs: number): void {
-  const counts = new Map<string, number>();
-  for (const message of messages) counts.set(attribute(message, 'notificationId')!, (counts.get(attribute(message, 'notificationId')!) ?? 0) + 1);
-  const missing = inputs.filter((input) => !counts.has(input.notificationId));
-  const twice = [...counts].filter(([, count]) => count > 1);
-  assert.equal(missing.length, 0, `${missing.length} lost, e.g. ${missing.slice(0, 3).map((input) => input.notificationId).join(', ')}`);
-  assert.equal(twice.length, 0, `${twice.length} duplicated`);
-  assert.equal(messages.length, inputs.length);
-  const early = messages.filter((message) => receivedAt.get(message.MessageId!)! < releaseAtMs);
-  assert.equal(early.length, 0, `${early.length} received before T`);
 }
 
 describe('faults at the release (dev server + ElasticMQ + worker processes, nothing stubbed)', () => {
@@ -105,7 +91,7 @@ describe('faults at the release (dev server + ElasticMQ + worker processes, noth
       });
       await replacement;
       assert.ok(killedAt !== undefined && killedAt < inputs.length, 'the worker was not killed in the middle of the release');
-      assertExactlyOnceNotBefore(messages, inputs, receivedAt, releaseAtMs);
+      assertExactlyOnceNotBefore(messages, inputs.map((input) => input.notificationId), receivedAt, releaseAtMs);
     } finally {
       for (const worker of workers) worker.kill('SIGKILL');
       await Promise.all(workers.map((worker) => worker.exited));
@@ -139,7 +125,7 @@ describe('faults at the release (dev server + ElasticMQ + worker processes, noth
 
       const receivedAt = new Map<string, number>();
       const messages = await collectMessages(sqs, deliveryUrl, { expected: inputs.length, timeoutMs: 600_000, quietMs: 10_000, receivedAt });
-      assertExactlyOnceNotBefore(messages, inputs, receivedAt, releaseAtMs);
+      assertExactlyOnceNotBefore(messages, inputs.map((input) => input.notificationId), receivedAt, releaseAtMs);
     } finally {
       worker?.kill('SIGKILL');
       await worker?.exited;
@@ -174,7 +160,7 @@ describe('faults at the release (dev server + ElasticMQ + worker processes, noth
 
       const receivedAt = new Map<string, number>();
       const messages = await collectMessages(stack.sqs, deliveryUrl, { expected: inputs.length, timeoutMs: 600_000, quietMs: 10_000, receivedAt });
-      assertExactlyOnceNotBefore(messages, inputs, receivedAt, releaseAtMs);
+      assertExactlyOnceNotBefore(messages, inputs.map((input) => input.notificationId), receivedAt, releaseAtMs);
       const duringOutage = messages.filter((message) => receivedAt.get(message.MessageId!)! < backAt);
       assert.equal(duringOutage.length, 0, `${duringOutage.length} arrived while SQS was unreachable`);
     } finally {

@@ -9,7 +9,8 @@ import type { Config } from '../../src/config';
 import { dataConverterFromConfig } from '../../src/security/dataConverter';
 import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, waitForCount, type ReleaseFigures } from '../common';
 import { countsDelta, totalOf, type OperationCounts } from '../metrics';
-import { nextWholeMinute, TooLateError, workflowBundle, type PhaseCost } from '../temporal';
+import { nextWholeMinute } from '../../src/policy';
+import { TooLateError, workflowBundle, type PhaseCost } from '../temporal';
 import { waitUntilIdle, type TemporalTargetFactory } from '../temporalTarget';
 import { releaseFloorWorkflow } from './workflows';
 
@@ -45,7 +46,7 @@ export async function runReleaseFloor(options: { config: Config; target: Tempora
     running = worker.run();
     running.catch(() => undefined);
     const client = target.env.client;
-    const releaseAtMs = nextWholeMinute((n / options.expectedIntakePerSecond) * 1000 + 15_000);
+    const releaseAtMs = nextWholeMinute((n / options.expectedIntakePerSecond) * 1000 + 15_000, Date.now());
     const reading = async () => ({ at: Date.now(), persistence: await target.persistenceRequests(), cpu: target.cpuMs() });
     const cost = (from: Awaited<ReturnType<typeof reading>>, to: Awaited<ReturnType<typeof reading>>): PhaseCost => ({
       persistence: countsDelta(from.persistence, to.persistence) as OperationCounts,

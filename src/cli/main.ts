@@ -2,6 +2,7 @@
  * The operator's command line: `npm run cli -- <command> [args]`, `npm run cli -- help`.
  * Commands live in src/cli/commands/, one CliCommand export each (see src/cli/command.ts).
  */
+import { environmentWithRunningStack } from '../stack/runningStack';
 import { UsageError, type CliCommand, type CliIo } from './command';
 import { loadCommands, type CommandRegistry } from './registry';
 
@@ -78,7 +79,19 @@ export async function main(argv: string[], io: CliIo, registry: CommandRegistry 
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
+  // The SDK's notice that Node 20 support ends is for whoever upgrades Node, not for every command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // `npm start` or `npm run cluster` in another shell: talk to it without exports (set variables win).
+  const discovered = environmentWithRunningStack(process.env);
+  if (discovered.stack && discovered.applied.length > 0) {
+    const { stack } = discovered;
+    const { env } = discovered;
+    process.stderr.write(
+      `using the running ${stack.kind === 'cluster' ? 'cluster (npm run cluster)' : 'local stack (npm start)'} of pid ${stack.pid}: ` +
+        `Temporal ${env.TEMPORAL_ADDRESS}, SQS ${env.AWS_ENDPOINT_URL_SQS ?? `AWS ${env.AWS_REGION ?? ''}`} (exported variables win)\n`,
+    );
+  }
+  main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: discovered.env }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -80,7 +80,7 @@ export async function startDevServerProcess(options: ProvisionOptions & { dbFile
       return server!.pid;
     },
     async kill(signal) {
-      server!.signal(signal);
+      server!.kill(signal);
       await server!.exited;
       await server!.stop(0);
     },

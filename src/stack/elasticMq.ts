@@ -26,6 +26,8 @@ export interface RunningElasticMq {
   /** e.g. http://127.0.0.1:9324, for AWS_ENDPOINT_URL_SQS / SQSClient's endpoint. */
   endpoint: string;
   port: number;
+  /** The JVM's pid. */
+  readonly pid: number;
   /** Stops the JVM (and waits until it is gone); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -79,5 +81,12 @@ export async function startElasticMq(options: StartElasticMqOptions): Promise<Ru
   } finally {
     probe.destroy();
   }
-  return { endpoint, port, stop };
+  return {
+    endpoint,
+    port,
+    get pid() {
+      return server.programPid();
+    },
+    stop,
+  };
 }

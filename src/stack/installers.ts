@@ -4,6 +4,7 @@
  * is renamed at the end, so an interrupted run leaves nothing that a later run would trust.
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { commandWorks, findOnPath, runCommand, ToolchainMissingError } from './commands';
 import { VERSIONS } from './versions';
@@ -38,11 +39,37 @@ export async function pipInstall(requirement: string, targetDir: string): Promis
   ]);
 }
 
-/** `go install module@version` with GOBIN set, for the Temporal CLI when pip cannot be used. */
-export async function goInstall(modulePath: string, version: string, binDir: string): Promise<void> {
+export interface GoInstallOptions {
+  /**
+   * GOTOOLCHAIN, for a module whose go.mod needs a newer Go than the installed one: `go` then
+   * fetches that toolchain through the module proxy (once; it is cached with the modules).
+   */
+  toolchain?: string;
+}
+
+/**
+ * `go install package@version…` with GOBIN set: the Temporal CLI when pip cannot be used, the
+ * Temporal server and its tools, the Web UI server. Several packages must come from one module.
+ */
+export async function goInstall(packages: string | string[], version: string, binDir: string, options: GoInstallOptions = {}): Promise<void> {
+  const targets = (Array.isArray(packages) ? packages : [packages]).map((pkg) => `${pkg}@${version}`);
   const go = findOnPath('go');
-  if (!go) throw new ToolchainMissingError('go', `build ${modulePath}@${version}`);
-  await runCommand(go, ['install', `${modulePath}@${version}`], { env: { ...process.env, GOBIN: binDir, CGO_ENABLED: '0' } });
+  if (!go) throw new ToolchainMissingError('go', `build ${targets.join(' ')}`);
+  const env: NodeJS.ProcessEnv = { ...process.env, GOBIN: binDir, CGO_ENABLED: '0' };
+  if (options.toolchain) env.GOTOOLCHAIN = options.toolchain;
+  await runCommand(go, ['install', ...targets], { env });
+}
+
+/** Where `go` keeps the source of module@version (downloading it if needed): schemas and configs are read from there. */
+export async function goModuleDir(modulePath: string, version: string, options: GoInstallOptions = {}): Promise<string> {
+  const go = findOnPath('go');
+  if (!go) throw new ToolchainMissingError('go', `download ${modulePath}@${version}`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (options.toolchain) env.GOTOOLCHAIN = options.toolchain;
+  const { stdout } = await runCommand(go, ['mod', 'download', '-json', `${modulePath}@${version}`], { env, cwd: tmpdir() });
+  const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
+  if (!dir) throw new Error(`go mod download ${modulePath}@${version} named no directory:\n${stdout}`);
+  return dir;
 }
 
 /**

@@ -1,10 +1,14 @@
 /**
- * `npm run provision`: fetches whatever the local stack is missing into the per-user cache and
- * prints where each piece is. CI runs it before the tests so that their timings exclude downloads.
+ * `npm run provision [-- --cluster]`: fetches whatever the local stack is missing into the
+ * per-user cache and prints where each piece is; with --cluster also the cluster's Temporal
+ * server, SQL tool and Web UI (built with go install: minutes on a cold cache). CI runs it before
+ * the tests so that their timings exclude downloads.
  */
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { stackCacheDir } from './cacheDir';
 import { provisionAll } from './provision';
+import { provisionTemporalServer, provisionTemporalUi } from './provisionTemporalServer';
 import type { ServerExecutable } from './provisionTypes';
 
 function describe(executable: ServerExecutable): string {
@@ -12,6 +16,7 @@ function describe(executable: ServerExecutable): string {
 }
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { cluster: { type: 'boolean', default: false } } });
   const localStack = loadConfig().localStack;
   const started = Date.now();
   const stack = await provisionAll({ localStack });
@@ -19,6 +24,14 @@ async function main(): Promise<void> {
   console.log(`temporal CLI:        ${describe(stack.temporalCli.executable)}  [${stack.temporalCli.source}]`);
   console.log(`temporal test server: ${describe(stack.testServer.executable)}  [${stack.testServer.source}]`);
   console.log(`ElasticMQ jars:      ${stack.elasticMq.libDir}  [${stack.elasticMq.source}]`);
+  if (values.cluster) {
+    const server = await provisionTemporalServer({ localStack });
+    const ui = await provisionTemporalUi({ localStack });
+    console.log(`temporal server:     ${server.serverBinary}  [${server.source}]`);
+    console.log(`temporal SQL tool:   ${server.sqlToolBinary}`);
+    console.log(`PostgreSQL schema:   ${server.postgresSchemaDir}`);
+    console.log(`Web UI server:       ${ui.binary}  [${ui.source}]`);
+  }
   console.log(`provisioned in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 

@@ -9,35 +9,15 @@
  */
 import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { loadConfig, localSecretsFile, type Config } from '../config';
+import { localSecretsFile } from '../config';
 import { codecServerFromConfig, type RunningCodecServer } from '../security';
-import { ensureLocalSecrets } from '../security/localSecrets';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { startLocalServers, type LocalServers } from './localServers';
+import { runningStackFile, stackVariables, writeRunningStack } from './runningStack';
 import { stderrLog } from './progress';
+import { codecBanner, configWithLocalSecrets } from './stackSecrets';
 import { createConfiguredWorker } from '../workers/createWorker';
-
-/** Without TEMPORAL_ADDRESS: the local stack's generated secrets, created on the first run. */
-async function configWithLocalSecrets(): Promise<Config> {
-  const config = loadConfig();
-  if (config.temporal.address) return config;
-  const secrets = await ensureLocalSecrets(config.localStack.dataDir);
-  if (secrets.generated.length > 0) stderrLog(`generated ${secrets.generated.join(', ')} into ${secrets.file} (mode 0600; kept for later runs)`);
-  if (secrets.narrowedMode) stderrLog(`${secrets.file} was readable by others: now mode 0600`);
-  return loadConfig();
-}
-
-function codecBanner(codec: RunningCodecServer | undefined, secretsFile: string | undefined): string[] {
-  if (!codec) return ['  Codec server  not started (NOTIFY_CODEC_SERVER_TOKEN is not set): the Web UI shows ciphertext'];
-  const tokenFrom = secretsFile ? `NOTIFY_CODEC_SERVER_TOKEN in ${secretsFile}` : 'NOTIFY_CODEC_SERVER_TOKEN';
-  return [
-    `  Codec server  ${codec.url}  decrypts payloads for operators with the token (${tokenFrom})`,
-    `    Web UI       sign in once at ${codec.url}/login, then in the UI's Codec Server settings choose "Use my browser`,
-    `                 setting", endpoint ${codec.url}, and tick "Include cross-origin credentials"`,
-    `    temporal CLI --codec-endpoint ${codec.url} --codec-auth "Bearer $NOTIFY_CODEC_SERVER_TOKEN"`,
-  ];
-}
 
 async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined): Promise<void> {
   const { config, started } = servers;
@@ -59,7 +39,7 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
       ...codecBanner(codec, secretsFile),
       `  worker      polling task queue "${config.temporal.taskQueue}"`,
       '',
-      'In another shell, to talk to it:',
+      `In another shell, \`npm run cli -- …\` finds it (${runningStackFile(config.localStack.dataDir)}); other programs need:`,
       `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,
       ...(secretsFile ? [`  set -a; . ${secretsFile}; set +a   # its keys (tools read them by themselves while TEMPORAL_ADDRESS is unset)`] : []),
       'Ctrl-C stops the worker and every server this command started.',
@@ -74,6 +54,7 @@ async function main(): Promise<void> {
   let servers: LocalServers | undefined;
   let codec: RunningCodecServer | undefined;
   let worker: Worker | undefined;
+  let removeRecord: (() => Promise<void>) | undefined;
   let signals = 0;
   // The Temporal runtime also listens for these and drains the worker; ours covers start-up
   // (no worker yet) and a second Ctrl-C, which stops the servers without waiting any longer.
@@ -115,10 +96,12 @@ async function main(): Promise<void> {
     const scheduleAction = await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config));
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);
     await printBanner(servers, dbFilename, codec);
+    removeRecord = await writeRunningStack(config.localStack.dataDir, { kind: 'local', env: stackVariables(servers.config), webUi: servers.started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : undefined });
     if (signals > 0) return;
     // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.
     await worker.run();
   } finally {
+    await removeRecord?.();
     await servers.stop();
     await codec?.stop();
     stderrLog('local stack stopped');

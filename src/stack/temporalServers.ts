@@ -98,7 +98,7 @@ function withOrphanGuard(env: TestWorkflowEnvironment, server: ProvisionedServer
  * temporal.api.enums.v1.IndexedValueType by number: @temporalio/proto is only a transitive
  * dependency, so its enum is not imported here.
  */
-const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
+export const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
   [SearchAttributeType.TEXT]: 1,
   [SearchAttributeType.KEYWORD]: 2,
   [SearchAttributeType.INT]: 3,

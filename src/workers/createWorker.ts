@@ -5,6 +5,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../config';
 import { dataConverterFromConfig } from '../security/dataConverter';
 import { activityDepsFromConfig } from './activityDeps';
+import { workflowCodeOptions, WORKFLOWS_PATH } from './workflowCode';
 
 export interface NotificationWorkerOptions {
   connection: NativeConnection;
@@ -18,7 +19,7 @@ export interface NotificationWorkerOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+export { WORKFLOWS_PATH };
 
 /**
  * One worker process on the shared task queue. Workers are stateless apart from their workflow
@@ -30,7 +31,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    // The prebuilt bundle when compiled, the sources under tsx; a caller's own bundle wins.
+    ...(options.overrides?.workflowBundle || options.overrides?.workflowsPath ? {} : workflowCodeOptions()),
     activities: createActivities(options.deps),
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,

@@ -1,4 +1,5 @@
 /** Reading what really sits in an SQS (ElasticMQ) queue, for end-to-end assertions. */
+import assert from 'node:assert/strict';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -61,4 +62,21 @@ export function countBy(messages: Message[], name: string): Map<string, number> 
     counts.set(value, (counts.get(value) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Every id exactly once (by the notificationId attribute), nothing else, and nothing received before `notBeforeMs`. */
+export function assertExactlyOnceNotBefore(messages: Message[], ids: string[], receivedAt: Map<string, number>, notBeforeMs: number): void {
+  const early = messages.filter((message) => receivedAt.get(message.MessageId!)! < notBeforeMs);
+  assert.equal(early.length, 0, `${early.length} messages were received before ${new Date(notBeforeMs).toISOString()}`);
+  const counts = countBy(messages, 'notificationId');
+  const expected = new Set(ids);
+  const lost = ids.filter((id) => !counts.has(id));
+  const duplicated = [...counts].filter(([, count]) => count > 1);
+  const foreign = [...counts.keys()].filter((id) => !expected.has(id));
+  assert.deepEqual(
+    { lost: lost.length, duplicated: duplicated.length, foreign: foreign.length },
+    { lost: 0, duplicated: 0, foreign: 0 },
+    `lost e.g. ${lost.slice(0, 3).join(', ')}; duplicated e.g. ${duplicated.slice(0, 3).map(([id, count]) => `${id}×${count}`).join(', ')}; foreign e.g. ${foreign.slice(0, 3).join(', ')}`,
+  );
+  assert.equal(messages.length, ids.length);
 }

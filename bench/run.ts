@@ -5,6 +5,7 @@
  *                    [--spread-runs 0] [--spread 120] [--prestage-seconds <NOTIFY_PRESTAGE_SECONDS>]
  *                    [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50]
  *                    [--only release,alternatives,sleeping] [--no-readme]
+ *                    [--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]
  *
  * --runs is per alternative (legacy drain, BullMQ, ceiling: seconds each); the Temporal release
  * takes minutes per run at N = 10,000 on 2 cores, so it has its own counts, sized so that the
@@ -16,6 +17,11 @@
  * bench/results/<time>.json and, unless --no-readme, bench/results/latest.json,
  * bench/results/release.png and the results section of bench/README.md. Exits with 1 when any run
  * had a message receivable before its release instant.
+ *
+ * --cluster adds the release on the production topology (bench/cluster.ts): clusters with each of
+ * --cluster-shards history shards, two worker processes each and one more run with one worker at
+ * the largest, and the dev server beside them, all with staging off and --cluster-n notifications.
+ * Alone (without --only) it runs only that.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -32,9 +38,10 @@ import { SendCounter, type BenchSqs } from './downstream';
 import { runReleaseFloor } from './floor/run';
 import { startLatencyProxy } from './latencyProxy';
 import { writeLinePlot } from './plot';
-import { renderReport, writeReadme, type BenchResults, type LatencyResults } from './report';
-import { runSleeping, runTemporalRelease, TooLateError, workflowBundle, type TemporalReleaseResult } from './temporal';
-import { devServerTarget } from './temporalTarget';
+import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, writeReadme, type BenchResults, type LatencyResults } from './report';
+import { runPlacedRelease, runSleeping, workflowBundle } from './temporal';
+import { devServerTarget, type TemporalTargetFactory } from './temporalTarget';
+import { clusterTarget, withCluster } from './cluster';
 
 interface Flags {
   n: number;
@@ -50,11 +57,14 @@ interface Flags {
   bullmqConcurrency: number;
   only: Set<string>;
   readme: boolean;
+  clusterN: number;
+  clusterShards: number[];
 }
 
 const USAGE =
   'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
-  '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping] [--no-readme]';
+  '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping,cluster] [--no-readme] ' +
+  '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
   const flags: Flags = {
@@ -70,7 +80,11 @@ function parseFlags(argv: string[]): Flags {
     bullmqConcurrency: 50,
     only: new Set(['release', 'alternatives', 'sleeping']),
     readme: true,
+    clusterN: 3_000,
+    clusterShards: [1, 4, 16],
   };
+  let onlyGiven = false;
+  let cluster = false;
   for (let index = 0; index < argv.length; index += 1) {
     const [name, inline] = argv[index]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++index] ?? '';
@@ -92,7 +106,10 @@ function parseFlags(argv: string[]): Flags {
       case '--sqs-latency-ms': flags.latencies = value().split(',').map((part) => toNumber(part, 'the added SQS round trip in ms')); break;
       case '--sleeping': flags.sleeping = number('held notifications for the cost of sleeping'); break;
       case '--bullmq-concurrency': flags.bullmqConcurrency = Math.max(1, number('the BullMQ worker concurrency')); break;
-      case '--only': flags.only = new Set(value().split(',').map((part) => part.trim()).filter(Boolean)); break;
+      case '--only': flags.only = new Set(value().split(',').map((part) => part.trim()).filter(Boolean)); onlyGiven = true; break;
+      case '--cluster': cluster = true; break;
+      case '--cluster-n': flags.clusterN = Math.max(1, number('notifications per cluster release')); break;
+      case '--cluster-shards': flags.clusterShards = value().split(',').map((part) => Math.max(1, toNumber(part, 'history shards'))); break;
       case '--no-readme': flags.readme = false; break;
       case '--help':
       case '-h':
@@ -102,6 +119,7 @@ function parseFlags(argv: string[]): Flags {
         throw new Error(`unknown flag ${name} (try --help)`);
     }
   }
+  if (cluster) flags.only = onlyGiven ? new Set([...flags.only, 'cluster']) : new Set(['cluster']);
   return flags;
 }
 
@@ -148,6 +166,7 @@ async function main(): Promise<void> {
       bullmq: require('bullmq/package.json').version as string,
     },
     flags: { ...flags, only: [...flags.only], prestageSeconds },
+    cluster: [],
     workerTuning: config.worker,
     workerOverrides: process.env.BENCH_WORKER_OVERRIDES || undefined,
     byLatency: [],
@@ -161,7 +180,7 @@ async function main(): Promise<void> {
     if (flags.only.has('release')) await workflowBundle();
     // scheduleMany reaches about 300/s on 2 cores; a run whose intake is not over in time is
     // discarded and retried with T placed for the rate it reached.
-    let expectedIntake = 250;
+    const pace = { intakePerSecond: 250 };
     for (const [latencyIndex, latencyMs] of flags.latencies.entries()) {
       const proxy = latencyMs > 0 ? await startLatencyProxy(elasticMq.endpoint, latencyMs) : undefined;
       const sqs = createSqsClient({ ...config.sqs, endpoint: proxy?.endpoint ?? elasticMq.endpoint });
@@ -207,19 +226,8 @@ async function main(): Promise<void> {
         };
 
         if (flags.only.has('release')) {
-          const release = async (lead: number, spreadSeconds: number, label: string): Promise<TemporalReleaseResult> => {
-            for (let attempt = 0; ; attempt += 1) {
-              try {
-                const result = await runTemporalRelease({ config, bench, target, n: flags.n, prestageSeconds: lead, spreadSeconds, expectedIntakePerSecond: expectedIntake, whileWaiting: fillUntil, label });
-                expectedIntake = Math.max(20, result.intakePerSecond * 0.8);
-                return result;
-              } catch (error) {
-                if (!(error instanceof TooLateError) || attempt >= 2) throw error;
-                expectedIntake = Math.max(10, ((error.n * 1000) / error.scheduleMs) * 0.6);
-                log(`  ${error.message}; run discarded, again with T placed for ${Math.round(expectedIntake)}/s`);
-              }
-            }
-          };
+          const release = (lead: number, spreadSeconds: number, label: string) =>
+            runPlacedRelease({ config, bench, target, n: flags.n, prestageSeconds: lead, spreadSeconds, whileWaiting: fillUntil, label }, pace);
           const rounds = Math.max(flags.stagedRuns, flags.unstagedRuns, flags.spreadRuns);
           for (let run = 0; run < rounds; run += 1) {
             const suffix = `${latencyMs} ms #${run + 1}`;
@@ -231,7 +239,7 @@ async function main(): Promise<void> {
           // The floor touches no SQS: once, whatever the latency.
           if (latencyIndex === 0) {
             for (let run = 0; run < flags.floorRuns; run += 1) {
-              results.floor.push(await runReleaseFloor({ config, target, n: flags.n, expectedIntakePerSecond: expectedIntake, label: `floor #${run + 1}` }));
+              results.floor.push(await runReleaseFloor({ config, target, n: flags.n, expectedIntakePerSecond: pace.intakePerSecond, label: `floor #${run + 1}` }));
               savePartial();
             }
           }
@@ -243,6 +251,8 @@ async function main(): Promise<void> {
         await proxy?.stop();
       }
     }
+
+    if (flags.only.has('cluster')) await runClusterRows(config, elasticMq.endpoint, flags, results, savePartial);
 
     if (flags.only.has('sleeping') && flags.sleeping > 0) {
       // The production worker, then the baseline that caches nothing: the difference is what caching costs.
@@ -262,19 +272,61 @@ async function main(): Promise<void> {
   writeFileSync(join(root, `${stamp}.json`), JSON.stringify(results, null, 2));
   // README.md, latest.json and release.png are published together; with --no-readme the plot gets
   // its own name, so the README never shows another run's plot.
+  // The cluster section is a README section of its own, so that `--cluster` and the main run each
+  // keep the other's figures.
+  const mainRun = ['release', 'alternatives', 'sleeping'].some((part) => flags.only.has(part));
   const plotName = flags.readme ? 'release.png' : `${stamp}-release.png`;
-  writeReleasePlot(join(root, plotName), results);
-  const report = renderReport(results);
-  console.log(report);
-  if (flags.readme) {
-    writeFileSync(join(root, 'latest.json'), JSON.stringify(results, null, 2));
-    writeReadme(join(__dirname, 'README.md'), report);
+  if (mainRun) {
+    writeReleasePlot(join(root, plotName), results);
+    const report = renderReport(results);
+    console.log(report);
+    if (flags.readme) {
+      writeFileSync(join(root, 'latest.json'), JSON.stringify(results, null, 2));
+      writeReadme(join(__dirname, 'README.md'), report);
+    }
   }
-  log(`done in ${results.wallSeconds} s; results in bench/results/${stamp}.json, plot bench/results/${plotName}`);
-  const early = [...results.byLatency.flatMap((group) => [...group.staged, ...group.unstaged, ...group.spread, ...group.legacy, ...group.bullmq, ...group.ceiling]), ...results.floor].filter((run) => run.early > 0);
+  if (results.cluster?.length) {
+    const report = renderClusterReport(results);
+    console.log(report);
+    if (flags.readme) {
+      writeFileSync(join(root, 'cluster-latest.json'), JSON.stringify(results, null, 2));
+      writeReadme(join(__dirname, 'README.md'), report, { begin: CLUSTER_BEGIN, end: CLUSTER_END });
+    }
+  }
+  log(`done in ${results.wallSeconds} s; results in bench/results/${stamp}.json${mainRun ? `, plot bench/results/${plotName}` : ''}`);
+  const early = [...results.byLatency.flatMap((group) => [...group.staged, ...group.unstaged, ...group.spread, ...group.legacy, ...group.bullmq, ...group.ceiling]), ...results.floor, ...(results.cluster ?? []).map((row) => row.result)].filter((run) => run.early > 0);
   if (early.length > 0) {
     log(`FAILED: ${early.length} run(s) had messages receivable before their release instant (see "early" in the JSON)`);
     process.exitCode = 1;
+  }
+}
+
+/**
+ * The release on clusters of each shard count (two worker processes; one more run with one worker
+ * at the largest count) and on the dev server, all with staging off and the same N.
+ */
+async function runClusterRows(config: Config, sqsEndpoint: string, flags: Flags, results: BenchResults, savePartial: () => void): Promise<void> {
+  const sqs = createSqsClient({ ...config.sqs, endpoint: sqsEndpoint });
+  const bench: BenchSqs = { sqs, counter: new SendCounter(sqs), endpoint: sqsEndpoint, region: config.sqs.region, latencyMs: 0, processes: {} };
+  const pace = { intakePerSecond: 100 };
+  const release = (target: TemporalTargetFactory, workerProcesses: number | undefined, label: string) =>
+    runPlacedRelease({ config, bench, target, n: flags.clusterN, prestageSeconds: 0, spreadSeconds: 0, workerProcesses, label }, pace);
+  try {
+    await workflowBundle();
+    results.cluster!.push({ shards: 'dev server', workers: 1, result: await release(devServerTarget(), undefined, 'cluster comparison: dev server, staging off') });
+    savePartial();
+    const largest = Math.max(...flags.clusterShards);
+    for (const shards of flags.clusterShards) {
+      await withCluster(config, shards, async (cluster) => {
+        for (const workers of shards === largest ? [2, 1] : [2]) {
+          const result = await release(clusterTarget(cluster), workers, `cluster ${shards} shards, ${workers} worker process${workers === 1 ? '' : 'es'}, staging off`);
+          results.cluster!.push({ shards, workers, result });
+          savePartial();
+        }
+      });
+    }
+  } finally {
+    sqs.destroy();
   }
 }
 

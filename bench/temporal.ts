@@ -23,8 +23,6 @@ import { watchRelease, type BenchSqs, type DownstreamResult, type ReleaseWatch }
 import { countsDelta, totalOf, type OperationCounts } from './metrics';
 import { devServerTarget, waitUntilIdle, type TemporalTargetFactory } from './temporalTarget';
 
-const ZONE = 'Asia/Seoul';
-
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 /** The workflow bundle of a workflows file (default: the production one), built once per file. */
 export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
@@ -80,6 +78,8 @@ export interface TemporalRunOptions {
   /** Called with the idle time before the send window, to fill it with other work that ends in time. */
   whileWaiting?: (untilMs: number) => Promise<void>;
   scheduleConcurrency?: number;
+  /** Worker processes of the production build (needs target.addWorker); default: one worker in this process. */
+  workerProcesses?: number;
   label: string;
 }
 
@@ -105,28 +105,42 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
   let worker: Awaited<ReturnType<typeof createNotificationWorker>> | undefined;
   let running: Promise<void> | undefined;
   let watch: ReleaseWatch | undefined;
+  const workerProcesses: { pid: number; stop(): Promise<void> }[] = [];
+  const workerPids = () => (workerProcesses.length > 0 ? workerProcesses.map((worker) => worker.pid) : [process.pid]);
   try {
     const policyBase = config.policy;
     const placeholderPolicy = policyEndingAt(nextWholeMinute(60_000, Date.now()), { ...policyBase, morningSpreadSeconds: spreadSeconds });
-    worker = await createNotificationWorker({
-      connection: target.env.nativeConnection,
-      namespace: target.namespace,
-      taskQueue,
-      deps: {
-        sqs: bench.sqs,
-        deliveryQueueUrl,
-        maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
-        legacyWaitQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-legacy-wait'),
-        deadLetterQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-dead-letter'),
-        schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
-      },
-      tuning: config.worker,
-      dataConverter: dataConverterFromConfig(config),
-      // BENCH_WORKER_OVERRIDES: extra Worker.create options as JSON, for tuning experiments.
-      overrides: { workflowBundle: await workflowBundle(), ...JSON.parse(process.env.BENCH_WORKER_OVERRIDES || '{}') },
-    });
-    running = worker.run();
-    running.catch(() => undefined);
+    if (options.workerProcesses) {
+      if (!target.addWorker) throw new Error(`${target.description} cannot start worker processes`);
+      const env = {
+        NOTIFY_TASK_QUEUE: taskQueue,
+        NOTIFY_DELIVERY_QUEUE: deliveryQueueUrl.split('/').pop()!,
+        NOTIFY_LEGACY_WAIT_QUEUE: 'bench-unused-legacy-wait',
+        NOTIFY_DEAD_LETTER_QUEUE: 'bench-unused-dead-letter',
+        AWS_ENDPOINT_URL_SQS: bench.endpoint,
+      };
+      for (let index = 0; index < options.workerProcesses; index += 1) workerProcesses.push(await target.addWorker(env));
+    } else {
+      worker = await createNotificationWorker({
+        connection: target.env.nativeConnection,
+        namespace: target.namespace,
+        taskQueue,
+        deps: {
+          sqs: bench.sqs,
+          deliveryQueueUrl,
+          maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
+          legacyWaitQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-legacy-wait'),
+          deadLetterQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-dead-letter'),
+          schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
+        },
+        tuning: config.worker,
+        dataConverter: dataConverterFromConfig(config),
+        // BENCH_WORKER_OVERRIDES: extra Worker.create options as JSON, for tuning experiments.
+        overrides: { workflowBundle: await workflowBundle(), ...JSON.parse(process.env.BENCH_WORKER_OVERRIDES || '{}') },
+      });
+      running = worker.run();
+      running.catch(() => undefined);
+    }
 
     const inputs = benchNotifications(runId, n);
     const expectedScheduleMs = (n / options.expectedIntakePerSecond) * 1000;
@@ -164,12 +178,15 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     if (options.whileWaiting) await options.whileWaiting(windowOpensMs - 5_000);
 
     const expectedIds = new Set(inputs.map((input) => input.notificationId));
-    watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, { 'temporal server': target.pids() });
+    watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, {
+      'temporal server': target.pids(),
+      ...(workerProcesses.length > 0 ? { 'worker processes': workerPids() } : {}),
+    });
     await sleep(windowOpensMs - Date.now() - 300);
     const atWindow = await reading();
     watch.openWindow();
     let rssPeak = 0;
-    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(process.pid))), 1_000);
+    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, workerPids().reduce((sum, pid) => sum + rssOf(pid), 0))), 1_000);
     const lastSendAt = await watch.lastSend;
     const atLastSend = await reading();
     if (leadMs > 0) {
@@ -207,8 +224,27 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     await watch?.close();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);
+    await Promise.all(workerProcesses.map((workerProcess) => workerProcess.stop()));
     await deleteQueue(bench.sqs, deliveryQueueUrl);
     await target.stop();
+  }
+}
+
+/**
+ * runTemporalRelease, placed by the intake rate `pace` has seen so far: a run whose intake was too
+ * slow for its T is discarded and retried (twice at most) with T placed for the rate it reached.
+ */
+export async function runPlacedRelease(options: Omit<TemporalRunOptions, 'expectedIntakePerSecond'>, pace: { intakePerSecond: number }): Promise<TemporalReleaseResult> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const result = await runTemporalRelease({ ...options, expectedIntakePerSecond: pace.intakePerSecond });
+      pace.intakePerSecond = Math.max(20, result.intakePerSecond * 0.8);
+      return result;
+    } catch (error) {
+      if (!(error instanceof TooLateError) || attempt >= 2) throw error;
+      pace.intakePerSecond = Math.max(10, ((error.n * 1000) / error.scheduleMs) * 0.6);
+      log(`  ${error.message}; run discarded, again with T placed for ${Math.round(pace.intakePerSecond)}/s`);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 import { secretVariables, type Config } from '../config';
 import { PROJECT_ROOT } from './cluster/files';
 import { spawnManaged } from './managedProcess';
+import { stackVariables } from './runningStack';
 import { COMPILED_WORKER_MAIN, SOURCE_WORKER_MAIN } from './workerBuild';
 
 export interface WorkerProcess {
@@ -37,19 +38,7 @@ export interface SpawnWorkerOptions {
 
 /** The environment under which src/workers/main.ts finds the same servers, queues and task queue. */
 export function workerEnvironment(config: Config, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...secretVariables(),
-    ...process.env,
-    TEMPORAL_ADDRESS: config.temporal.address,
-    TEMPORAL_NAMESPACE: config.temporal.namespace,
-    NOTIFY_TASK_QUEUE: config.temporal.taskQueue,
-    AWS_ENDPOINT_URL_SQS: config.sqs.endpoint,
-    AWS_REGION: config.sqs.region,
-    NOTIFY_DELIVERY_QUEUE: config.sqs.deliveryQueue,
-    NOTIFY_LEGACY_WAIT_QUEUE: config.sqs.legacyWaitQueue,
-    NOTIFY_DEAD_LETTER_QUEUE: config.sqs.deadLetterQueue,
-    ...overrides,
-  };
+  return { ...secretVariables(), ...process.env, ...stackVariables(config), ...overrides };
 }
 
 let spawned = 0;

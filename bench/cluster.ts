@@ -46,6 +46,7 @@ export function clusterTarget(cluster: RunningCluster): TemporalTargetFactory {
       serviceRequests: async () => sumByLabel(await scrape(cluster.addresses.metrics), 'service_requests', 'operation'),
       cpuMs: () => cpuOfPids(pids()),
       pids,
+      pidsByRole: () => ({ 'temporal server': [cluster.temporal.pid], postgresql: [cluster.postgres.pid] }),
       // The full server's shard housekeeping and PostgreSQL's background writers keep a few percent of a core busy.
       idleCoreFraction: 0.15,
       addWorker: (env) => cluster.addWorker(env),

@@ -346,6 +346,15 @@ export function renderClusterReport(results: BenchResults): string {
       ...operations.map((operation) => `| ${operation} | ${byOperation.map((counts) => (counts[operation] ?? 0).toFixed(2)).join(' | ')} |`),
       '',
     );
+    const components = ['temporal server', 'postgresql', 'worker processes', 'bench process', 'elasticmq (jvm)'].filter((component) => rows.some((row) => (row.result.cpuMs[component] ?? 0) > 0));
+    lines.push(
+      'CPU ms per notification by process over the send window (T to the last send; the dev-server row runs its worker in the benchmark process):',
+      '',
+      `| process | ${rows.map(name).join(' | ')} |`,
+      `| --- | ${rows.map(() => '---').join(' | ')} |`,
+      ...components.map((component) => `| ${component} | ${rows.map((row) => ((row.result.cpuMs[component] ?? 0) / row.result.n).toFixed(1)).join(' | ')} |`),
+      '',
+    );
   }
   lines.push(CLUSTER_END);
   return lines.join('\n');

@@ -179,7 +179,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
 
     const expectedIds = new Set(inputs.map((input) => input.notificationId));
     watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, {
-      'temporal server': target.pids(),
+      ...(target.pidsByRole?.() ?? { 'temporal server': target.pids() }),
       ...(workerProcesses.length > 0 ? { 'worker processes': workerPids() } : {}),
     });
     await sleep(windowOpensMs - Date.now() - 300);

@@ -26,6 +26,8 @@ export interface TemporalTarget {
   cpuMs(): number;
   /** Its processes, so that the per-process CPU table can name them. */
   pids(): number[];
+  /** The same processes by role when there are several (the cluster: Temporal and PostgreSQL); default: all as 'temporal server'. */
+  pidsByRole?(): Record<string, number[]>;
   /** Below this share of a core the server counts as idle (its own housekeeping stays under it). */
   idleCoreFraction?: number;
   /**

@@ -199,6 +199,8 @@ export interface ReleaseWatch {
   receivers: Receivers;
   /** Resolves with the instant the N-th message was accepted by SQS. */
   lastSend: Promise<number>;
+  /** With `sendsElsewhere`: the caller says when the last message was sent (no counter sees other processes' sends). */
+  markLastSend(at: number): void;
   /** Call just before the send window opens (T, or T − lead when staged). */
   openWindow(): void;
   /** Waits for the last send and every arrival; checks them (exactly once, nothing early). */
@@ -211,21 +213,32 @@ export interface ReleaseWatch {
  * counts the sends to it. The CPU window runs from openWindow() to the last send: the work of the
  * release, not of the consumer's last receives.
  */
-export async function watchRelease(bench: BenchSqs, queueUrl: string, expectedIds: ReadonlySet<string>, named: Record<string, number[]> = {}): Promise<ReleaseWatch> {
+export async function watchRelease(
+  bench: BenchSqs,
+  queueUrl: string,
+  expectedIds: ReadonlySet<string>,
+  named: Record<string, number[]> = {},
+  options: { sendsElsewhere?: boolean } = {},
+): Promise<ReleaseWatch> {
   const n = expectedIds.size;
   const receivers = await startReceivers({ queueUrl, endpoint: bench.endpoint, region: bench.region, expected: n });
   const processes = () => ({ ...bench.processes, ...named, receivers: [receivers.pid] });
   let cpuAtOpen: Record<string, number> | undefined;
   let cpuAtLastSend: Record<string, number> | undefined;
   const sends = bench.counter.expect(queueUrl, n, () => (cpuAtLastSend = cpuByComponent(processes())));
+  let markLastSend: (at: number) => void = () => undefined;
+  const lastSend = options.sendsElsewhere
+    ? new Promise<number>((resolve) => (markLastSend = (at) => ((cpuAtLastSend = cpuByComponent(processes())), resolve(at))))
+    : sends.reached;
   return {
     receivers,
-    lastSend: sends.reached,
+    lastSend,
+    markLastSend: (at) => markLastSend(at),
     openWindow: () => (cpuAtOpen = cpuByComponent(processes())),
     async finish({ releaseAtMs, ownReleaseMs, label }) {
       receivers.arm(releaseAtMs);
       const report = await receivers.done;
-      const lastSendAt = await Promise.race([sends.reached, sleep(5_000).then(() => undefined)]);
+      const lastSendAt = await Promise.race([lastSend, sleep(5_000).then(() => undefined)]);
       const arrivals = new Map<string, number>();
       const strangers: string[] = [];
       for (const [id, receivedAt] of report.arrivals) {
@@ -249,7 +262,8 @@ export async function watchRelease(bench: BenchSqs, queueUrl: string, expectedId
         lastSendMs: lastSendAt - releaseAtMs,
         cpuMs: cpuAtOpen && cpuAtLastSend ? cpuDelta(cpuAtOpen, cpuAtLastSend) : {},
         duplicates: report.duplicates.length,
-        sends: sends.count(),
+        // Other processes' sends are not counted: the receivers' duplicates still are.
+        sends: options.sendsElsewhere ? Number.NaN : sends.count(),
         latencyMs: bench.latencyMs,
       };
     },

@@ -28,6 +28,8 @@ export interface BenchResults {
   command: string;
   startedAt: string;
   wallSeconds?: number;
+  /** Set when the run failed before its end: the error, and the report shows only what it had measured. */
+  stoppedBy?: string;
   machine: { cores: number; cpuModel: string; memoryGiB: number; node: string; temporalCli: string; elasticMq: string; redis?: string; bullmq: string };
   flags: {
     n: number;
@@ -135,7 +137,8 @@ export function renderReport(results: BenchResults): string {
   lines.push(
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC with \`${results.command}\`` +
       `${results.wallSeconds ? ` (the whole run took ${Math.floor(results.wallSeconds / 60)} min ${results.wallSeconds % 60} s)` : ''}` +
-      `${results.load ? `; load average ${results.load.start.toFixed(2)} at the start${results.load.end !== undefined ? `, ${results.load.end.toFixed(2)} at the end` : ''}` : ''}.`,
+      `${results.load ? `; load average ${results.load.start.toFixed(2)} at the start${results.load.end !== undefined ? `, ${results.load.end.toFixed(2)} at the end` : ''}` : ''}.` +
+      `${results.stoppedBy ? ` **The run stopped early** (${results.stoppedBy}); what follows is what it had measured by then, from its bench/results/partial.json.` : ''}`,
     '',
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB; Node ${machine.node}, Temporal CLI dev server ${machine.temporalCli} ` +
       `(in memory for the release runs), ElasticMQ ${machine.elasticMq}, redis ${machine.redis ?? 'n/a'}, BullMQ ${machine.bullmq}. ` +
@@ -143,8 +146,10 @@ export function renderReport(results: BenchResults): string {
       `${results.workerTuning.maxCachedWorkflows} cached workflows${results.workerOverrides ? `, plus Worker.create options ${results.workerOverrides}` : ''}. ` +
       `Staging lead ${flags.prestageSeconds} s.`,
     '',
-    `Cells are the median of the runs with (min–max) when there are several: ${flags.stagedRuns} staged, ${flags.unstagedRuns} with staging off, ` +
-      `${flags.floorRuns} of the floor, ${flags.runs} of each alternative; N = ${int(flags.n)} each.`,
+    results.stoppedBy
+      ? `Cells are the median of the runs with (min–max) when there are several; each row shows the runs it had. N = ${int(flags.n)} each.`
+      : `Cells are the median of the runs with (min–max) when there are several: ${flags.stagedRuns} staged, ${flags.unstagedRuns} with staging off, ` +
+        `${flags.floorRuns} of the floor, ${flags.runs} of each alternative; N = ${int(flags.n)} each.`,
     '',
   );
 

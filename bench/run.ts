@@ -4,7 +4,7 @@
  *   npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--unstaged-runs 1] [--floor-runs 0]
  *                    [--spread-runs 0] [--spread 120] [--prestage-seconds <NOTIFY_PRESTAGE_SECONDS>]
  *                    [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50]
- *                    [--only release,alternatives,sleeping] [--no-readme]
+ *                    [--only release,alternatives,sleeping] [--no-readme] [--render FILE]
  *                    [--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]
  *
  * --runs is per alternative (legacy drain, BullMQ, ceiling: seconds each); the Temporal release
@@ -22,8 +22,11 @@
  * --cluster-shards history shards, two worker processes each and one more run with one worker at
  * the largest, and the dev server beside them, all with staging off and --cluster-n notifications.
  * Alone (without --only) it runs only that.
+ *
+ * --render FILE publishes a saved results file (a run's JSON, or the partial.json a failed run
+ * left, marked as stopped early) as a run would, without running anything.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -39,7 +42,7 @@ import { runReleaseFloor } from './floor/run';
 import { startLatencyProxy } from './latencyProxy';
 import { writeLinePlot } from './plot';
 import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, writeReadme, type BenchResults, type LatencyResults } from './report';
-import { runPlacedRelease, runSleeping, workflowBundle } from './temporal';
+import { placedByPace, runPlacedRelease, runSleeping, workflowBundle } from './temporal';
 import { devServerTarget, type TemporalTargetFactory } from './temporalTarget';
 import { clusterTarget, withCluster } from './cluster';
 
@@ -57,13 +60,15 @@ interface Flags {
   bullmqConcurrency: number;
   only: Set<string>;
   readme: boolean;
+  /** Publish this saved results file instead of running anything. */
+  render?: string;
   clusterN: number;
   clusterShards: number[];
 }
 
 const USAGE =
   'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
-  '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping,cluster] [--no-readme] ' +
+  '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping,cluster] [--no-readme] [--render FILE] ' +
   '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
@@ -111,6 +116,7 @@ function parseFlags(argv: string[]): Flags {
       case '--cluster-n': flags.clusterN = Math.max(1, number('notifications per cluster release')); break;
       case '--cluster-shards': flags.clusterShards = value().split(',').map((part) => Math.max(1, toNumber(part, 'history shards'))); break;
       case '--no-readme': flags.readme = false; break;
+      case '--render': flags.render = value(); break;
       case '--help':
       case '-h':
         console.log(USAGE);
@@ -144,6 +150,10 @@ async function main(): Promise<void> {
   const wallStart = performance.now();
   const root = join(__dirname, 'results');
   mkdirSync(root, { recursive: true });
+  if (flags.render) {
+    publish(JSON.parse(readFileSync(flags.render, 'utf8')) as BenchResults, root, flags.readme);
+    return;
+  }
 
   const wantsAlternatives = flags.only.has('alternatives');
   // Fail at once, before anything starts, if redis-server is missing.
@@ -239,7 +249,9 @@ async function main(): Promise<void> {
           // The floor touches no SQS: once, whatever the latency.
           if (latencyIndex === 0) {
             for (let run = 0; run < flags.floorRuns; run += 1) {
-              results.floor.push(await runReleaseFloor({ config, target, n: flags.n, expectedIntakePerSecond: pace.intakePerSecond, label: `floor #${run + 1}` }));
+              // The floor's first tasks run at start, so it is held later than the production intake: its own pace.
+              const floorPace = { intakePerSecond: pace.intakePerSecond * 0.6 };
+              results.floor.push(await placedByPace((expectedIntakePerSecond) => runReleaseFloor({ config, target, n: flags.n, expectedIntakePerSecond, label: `floor #${run + 1}` }), floorPace));
               savePartial();
             }
           }
@@ -260,6 +272,11 @@ async function main(): Promise<void> {
       savePartial();
       results.sleeping.push(await runSleeping({ config, n: flags.sleeping, maxCachedWorkflows: 0, label: 'sleeping, baseline worker without a cache' }));
     }
+  } catch (error) {
+    // What was measured stays in partial.json, marked, for `--render`.
+    results.stoppedBy = error instanceof Error ? error.message : String(error);
+    savePartial();
+    throw error;
   } finally {
     await elasticMq.stop();
     await redis?.stop();
@@ -267,20 +284,28 @@ async function main(): Promise<void> {
   results.wallSeconds = Math.round((performance.now() - wallStart) / 1000);
   results.load!.end = loadavg()[0]!;
   rmSync(join(root, 'partial.json'), { force: true });
+  publish(results, root, flags.readme);
+}
 
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+/**
+ * Writes bench/results/<start time>.json and the reports of a run (or, with `--render FILE`, of a
+ * saved one: a partial.json that a failed run left, say): with `readme`, latest.json, release.png
+ * and the README sections too.
+ */
+function publish(results: BenchResults, root: string, readme: boolean): void {
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
   writeFileSync(join(root, `${stamp}.json`), JSON.stringify(results, null, 2));
   // README.md, latest.json and release.png are published together; with --no-readme the plot gets
   // its own name, so the README never shows another run's plot.
   // The cluster section is a README section of its own, so that `--cluster` and the main run each
   // keep the other's figures.
-  const mainRun = ['release', 'alternatives', 'sleeping'].some((part) => flags.only.has(part));
-  const plotName = flags.readme ? 'release.png' : `${stamp}-release.png`;
+  const mainRun = ['release', 'alternatives', 'sleeping'].some((part) => results.flags.only.includes(part));
+  const plotName = readme ? 'release.png' : `${stamp}-release.png`;
   if (mainRun) {
     writeReleasePlot(join(root, plotName), results);
     const report = renderReport(results);
     console.log(report);
-    if (flags.readme) {
+    if (readme) {
       writeFileSync(join(root, 'latest.json'), JSON.stringify(results, null, 2));
       writeReadme(join(__dirname, 'README.md'), report);
     }
@@ -288,12 +313,12 @@ async function main(): Promise<void> {
   if (results.cluster?.length) {
     const report = renderClusterReport(results);
     console.log(report);
-    if (flags.readme) {
+    if (readme) {
       writeFileSync(join(root, 'cluster-latest.json'), JSON.stringify(results, null, 2));
       writeReadme(join(__dirname, 'README.md'), report, { begin: CLUSTER_BEGIN, end: CLUSTER_END });
     }
   }
-  log(`done in ${results.wallSeconds} s; results in bench/results/${stamp}.json${mainRun ? `, plot bench/results/${plotName}` : ''}`);
+  log(`${results.wallSeconds !== undefined ? `done in ${results.wallSeconds} s; ` : ''}results in bench/results/${stamp}.json${mainRun ? `, plot bench/results/${plotName}` : ''}`);
   const early = [...results.byLatency.flatMap((group) => [...group.staged, ...group.unstaged, ...group.spread, ...group.legacy, ...group.bullmq, ...group.ceiling]), ...results.floor, ...(results.cluster ?? []).map((row) => row.result)].filter((run) => run.early > 0);
   if (early.length > 0) {
     log(`FAILED: ${early.length} run(s) had messages receivable before their release instant (see "early" in the JSON)`);

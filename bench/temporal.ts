@@ -181,12 +181,18 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, {
       ...(target.pidsByRole?.() ?? { 'temporal server': target.pids() }),
       ...(workerProcesses.length > 0 ? { 'worker processes': workerPids() } : {}),
-    });
+    }, { sendsElsewhere: workerProcesses.length > 0 });
     await sleep(windowOpensMs - Date.now() - 300);
     const atWindow = await reading();
     watch.openWindow();
     let rssPeak = 0;
     const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, workerPids().reduce((sum, pid) => sum + rssOf(pid), 0))), 1_000);
+    if (workerProcesses.length > 0) {
+      // Worker processes send with their own SQS clients: a workflow closes right after its send,
+      // so the last send is taken as the instant visibility counts all N closed.
+      await waitForCount(client, closedQuery(taskQueue), n, { pollMs: 250, stallMs: 60_000, what: 'closed' });
+      watch.markLastSend(Date.now());
+    }
     const lastSendAt = await watch.lastSend;
     const atLastSend = await reading();
     if (leadMs > 0) {
@@ -231,13 +237,13 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
 }
 
 /**
- * runTemporalRelease, placed by the intake rate `pace` has seen so far: a run whose intake was too
- * slow for its T is discarded and retried (twice at most) with T placed for the rate it reached.
+ * A run placed by the intake rate `pace` has seen so far: a run whose intake was too slow for its T
+ * is discarded and retried (twice at most) with T placed for the rate it reached.
  */
-export async function runPlacedRelease(options: Omit<TemporalRunOptions, 'expectedIntakePerSecond'>, pace: { intakePerSecond: number }): Promise<TemporalReleaseResult> {
+export async function placedByPace<R extends { intakePerSecond: number }>(run: (expectedIntakePerSecond: number) => Promise<R>, pace: { intakePerSecond: number }): Promise<R> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const result = await runTemporalRelease({ ...options, expectedIntakePerSecond: pace.intakePerSecond });
+      const result = await run(pace.intakePerSecond);
       pace.intakePerSecond = Math.max(20, result.intakePerSecond * 0.8);
       return result;
     } catch (error) {
@@ -246,6 +252,10 @@ export async function runPlacedRelease(options: Omit<TemporalRunOptions, 'expect
       log(`  ${error.message}; run discarded, again with T placed for ${Math.round(pace.intakePerSecond)}/s`);
     }
   }
+}
+
+export function runPlacedRelease(options: Omit<TemporalRunOptions, 'expectedIntakePerSecond'>, pace: { intakePerSecond: number }): Promise<TemporalReleaseResult> {
+  return placedByPace((expectedIntakePerSecond) => runTemporalRelease({ ...options, expectedIntakePerSecond }), pace);
 }
 
 export class TooLateError extends Error {

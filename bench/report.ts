@@ -368,7 +368,8 @@ export function renderClusterReport(results: BenchResults): string {
 /** Replaces a generated section of the README (or appends it), leaving the prose alone. */
 export function writeReadme(file: string, report: string, markers: { begin: string; end: string } = { begin: BEGIN, end: END }): void {
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-  const begin = current.indexOf(markers.begin.slice(0, markers.begin.indexOf(' ')));
+  // Up to the marker's own name ('<!-- cluster:begin'), not just '<!--': every section starts so.
+  const begin = current.indexOf(markers.begin.slice(0, markers.begin.indexOf(' (')));
   const end = current.indexOf(markers.end);
   const next = begin >= 0 && end > begin ? current.slice(0, begin) + report + current.slice(end + markers.end.length) : `${current.trimEnd()}\n\n${report}\n`;
   writeFileSync(file, next);

@@ -37,7 +37,8 @@ export function clusterTarget(cluster: RunningCluster): TemporalTargetFactory {
     const namespace = config.temporal.namespace;
     const client = new Client({ connection, namespace, dataConverter: dataConverterFromConfig(config) });
     // PostgreSQL's backends are the postmaster's children: cpuOfPids counts them with it.
-    const pids = () => [cluster.temporal.pid, cluster.postgres.pid];
+    const pidsByRole = () => ({ 'temporal server': [cluster.temporal.pid], postgresql: [cluster.postgres.pid] });
+    const pids = () => Object.values(pidsByRole()).flat();
     return {
       description: `cluster (PostgreSQL, ${cluster.shards} shards)`,
       env: { client, nativeConnection, namespace, address: cluster.addresses.temporal },
@@ -46,7 +47,7 @@ export function clusterTarget(cluster: RunningCluster): TemporalTargetFactory {
       serviceRequests: async () => sumByLabel(await scrape(cluster.addresses.metrics), 'service_requests', 'operation'),
       cpuMs: () => cpuOfPids(pids()),
       pids,
-      pidsByRole: () => ({ 'temporal server': [cluster.temporal.pid], postgresql: [cluster.postgres.pid] }),
+      pidsByRole,
       // The full server's shard housekeeping and PostgreSQL's background writers keep a few percent of a core busy.
       idleCoreFraction: 0.15,
       addWorker: (env) => cluster.addWorker(env),

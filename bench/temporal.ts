@@ -18,18 +18,20 @@ import { dataConverterFromConfig, FAILURE_CONVERTER_PATH } from '../src/security
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import { ensureQueue } from '../src/sqs';
 import { createNotificationWorker, WORKFLOWS_PATH } from '../src/workers/createWorker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../src/workers/workflowCode';
 import { benchNotifications, deleteQueue, freshQueue, log, rssOf, sleep, waitForCount } from './common';
 import { watchRelease, type BenchSqs, type DownstreamResult, type ReleaseWatch } from './downstream';
 import { countsDelta, totalOf, type OperationCounts } from './metrics';
 import { devServerTarget, waitUntilIdle, type TemporalTargetFactory } from './temporalTarget';
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
-/** The workflow bundle of a workflows file (default: the production one), built once per file. */
+/** The workflow bundle of a workflows file (default: the production one, as `npm run build` bundles it), built once per file. */
 export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
   let bundle = bundles.get(workflowsPath);
   if (!bundle) {
     // The failure converter goes into the bundle: a worker given a pre-built bundle does not add it.
-    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    const options = workflowsPath === WORKFLOWS_PATH ? WORKFLOW_BUNDLE_OPTIONS : { workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH };
+    bundle = bundleWorkflowCode({ ...options, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
     bundles.set(workflowsPath, bundle);
   }
   return bundle;

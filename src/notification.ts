@@ -10,18 +10,22 @@ export type Category = (typeof CATEGORIES)[number];
 export const CHANNELS = ['kakaotalk', 'sms', 'push'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** Zone names found valid (only those, so the set stays bounded): a client checking 10,000 notifications asks Intl once per zone. */
+const knownTimeZones = new Set<string>();
 
 /** True for IANA zone names the runtime knows ("Asia/Seoul"), false for "KST" typos and the like. */
 export function isValidTimeZone(zone: string): boolean {
   // Fixed-offset and abbreviations are refused on purpose: a quiet window follows the
   // recipient's civil time, DST included, which only an IANA region name describes.
   if (!zone.includes('/') && zone !== 'UTC') return false;
+  if (knownTimeZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
   } catch {
     return false;
   }
+  knownTimeZones.add(zone);
+  return true;
 }
 
 const isoInstant = z

@@ -23,7 +23,8 @@ import { DEFAULT_POLICY } from '../src/policy';
 import { NotificationStatusKey } from '../src/searchAttributes';
 import { createSqsClient, ensureQueue } from '../src/sqs';
 import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
-import { WORKFLOWS_PATH } from '../src/workers/createWorker';
+// The production bundle options: the policy, luxon and zod shared between workflows, as in a worker.
+import { workflowCodeOptions } from '../src/workers/workflowCode';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
 import { attribute, collectMessages } from './helpers/queues';
 import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
@@ -57,7 +58,7 @@ function workerFor(deliveryQueueUrl: string): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
+    ...workflowCodeOptions(),
     dataConverter: testDataConverter(),
     activities: createActivities({
       sqs,

@@ -21,7 +21,8 @@ import { NotificationClient } from '../src/client';
 import { DEFAULT_POLICY } from '../src/policy';
 import { createSqsClient, ensureQueue, queueDepth } from '../src/sqs';
 import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
-import { WORKFLOWS_PATH } from '../src/workers/createWorker';
+// The production bundle options: the policy, luxon and zod shared between workflows, as in a worker.
+import { workflowCodeOptions } from '../src/workers/workflowCode';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
 import { attribute, collectMessages } from './helpers/queues';
 import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
@@ -57,7 +58,7 @@ before(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
+    ...workflowCodeOptions(),
     dataConverter: testDataConverter(),
     activities: {
       ...legacy,

@@ -19,7 +19,8 @@ import { InvalidNotificationError, NotificationClient, type NotificationClientSe
 import type { DeliveryRequest, DeliveryResult } from '../src/activities';
 import type { NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
-import { WORKFLOWS_PATH } from '../src/workers/createWorker';
+// The production bundle options: the policy, luxon and zod shared between workflows, as in a worker.
+import { workflowCodeOptions } from '../src/workers/workflowCode';
 import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
 
 const KST = 'Asia/Seoul';
@@ -71,7 +72,7 @@ before(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
+    ...workflowCodeOptions(),
     activities: recordingActivities(deliveries),
     dataConverter: testDataConverter(),
   });
@@ -394,7 +395,7 @@ describe('a worker restart while notifications sleep (time-skipping)', { timeout
       Worker.create({
         connection: env.nativeConnection,
         taskQueue,
-        workflowsPath: WORKFLOWS_PATH,
+        ...workflowCodeOptions(),
         activities: recordingActivities(deliveries),
         dataConverter: testDataConverter(),
         maxCachedWorkflows: 0,

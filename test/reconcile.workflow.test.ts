@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import type { DrainCounts } from '../src/legacy/drainCounts';
-import { WORKFLOWS_PATH } from '../src/workers/createWorker';
+// The production bundle options: the policy, luxon and zod shared between workflows, as in a worker.
+import { workflowCodeOptions } from '../src/workers/workflowCode';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
 import { testDataConverter, withTimeSkippingEnv } from './helpers/stack';
 
@@ -34,7 +35,7 @@ describe('reconciler over a long backlog (time-skipping, drain activity stubbed)
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
-      workflowsPath: WORKFLOWS_PATH,
+      ...workflowCodeOptions(),
       dataConverter: testDataConverter(),
       activities: {
         async drainLegacyQueue(): Promise<DrainResult> {

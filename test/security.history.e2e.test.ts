@@ -7,19 +7,21 @@
  * the real outcome and error.
  *
  * Real: the Temporal dev server, ElasticMQ, the production worker and activities, the project's
- * client. Nothing is stubbed (the failing delivery is a worker whose delivery queue does not exist).
+ * client. Nothing is stubbed (the failing delivery is a worker whose delivery queue does not exist;
+ * it runs the prebuilt workflow bundle of a compiled worker, the other worker bundles at start).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, Client, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { NotificationClient } from '../src/client';
 import type { NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
 import { recipientHashKeyFromConfig, recipientIdHash } from '../src/security';
 import { RecipientIdKey } from '../src/searchAttributes';
 import { createNotificationWorker } from '../src/workers/createWorker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../src/workers/workflowCode';
 import { stackDeps, startE2EStack, testDataConverter, testRecipientHashKey, type E2EStack } from './helpers/stack';
 
 const run = Date.now().toString(36);
@@ -50,15 +52,22 @@ function input(id: string, overrides: Partial<NotificationInput> = {}): Notifica
 
 before(async () => {
   stack = await startE2EStack();
-  const worker = async (taskQueue: string, deliveryQueueUrl: string) =>
+  const worker = async (taskQueue: string, deliveryQueueUrl: string, overrides?: Partial<WorkerOptions>) =>
     createNotificationWorker({
       connection: stack.env.nativeConnection,
       namespace: stack.env.namespace ?? 'default',
       taskQueue,
       dataConverter: testDataConverter(),
       deps: await stackDeps(stack, { taskQueue, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey() }, { deliveryQueueUrl, maxMessageBytes: 256 * 1024 }),
+      overrides,
     });
-  workers = [await worker(TASK_QUEUE, stack.queueUrls.delivery), await worker(BROKEN_TASK_QUEUE, `${stack.queueUrls.delivery}-does-not-exist`)];
+  // The failing delivery runs the bundle a compiled worker loads (`npm run build` writes it with
+  // these options): a worker adds no failure converter to a prebuilt bundle, so the bundle must carry it.
+  const prebuilt = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') });
+  workers = [
+    await worker(TASK_QUEUE, stack.queueUrls.delivery),
+    await worker(BROKEN_TASK_QUEUE, `${stack.queueUrls.delivery}-does-not-exist`, { workflowBundle: prebuilt }),
+  ];
   runs = workers.map((each) => each.run());
   plain = new Client({ connection: stack.env.connection, namespace: stack.env.namespace });
 

@@ -12,6 +12,13 @@ export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
 /**
+ * Zone names found valid. Only valid names are kept, so the set is bounded by the runtime's zone
+ * list whatever the input. A pure function's memo: in a worker that shares this module between
+ * workflows (src/workers/workflowCode.ts preloads it), every workflow still gets the same answers.
+ */
+const knownZones = new Set<string>();
+
+/**
  * True for IANA region names the runtime knows ("Asia/Seoul", "America/New_York") and "UTC".
  * Abbreviations and fixed offsets ("KST", "EST", "+09:00") are refused, as src/notification.ts
  * does: a quiet window follows the recipient's civil time, DST included, which only a region
@@ -20,7 +27,11 @@ export const DAY_MS = 86_400_000;
 export function isSupportedTimeZone(zone: unknown): zone is string {
   if (typeof zone !== 'string' || zone === '') return false;
   if (!zone.includes('/') && zone !== 'UTC') return false;
-  return IANAZone.isValidZone(zone);
+  if (knownZones.has(zone)) return true;
+  // luxon builds an Intl.DateTimeFormat to answer, about a millisecond: each valid name is asked once.
+  if (!IANAZone.isValidZone(zone)) return false;
+  knownZones.add(zone);
+  return true;
 }
 
 /** The zone for a name; throws a RangeError naming it if it is not a supported IANA zone. */

@@ -7,9 +7,33 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkerOptions } from '@temporalio/worker';
+import type { BundleOptions, WorkerOptions } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../security/dataConverter';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * Modules evaluated once per workflow thread and shared by every workflow, instead of once for each
+ * new workflow: the SDK re-runs a bundle's modules for every workflow it creates, to isolate their
+ * state, and a held notification's workflow is created at its release, so that cost lands in the
+ * morning window (luxon and zod alone were about 3 ms of each notification's worker CPU).
+ * Only stateless code belongs here, since every workflow sees the same module: luxon (its caches of
+ * zones and Intl formatters hold pure answers), zod's classes, and the policy (pure functions and a
+ * memo of valid zone names). The SDK freezes what it shares, which is why the notification schemas
+ * (src/notification.ts) stay per workflow: zod caches on its schema objects.
+ */
+export const SHARED_WORKFLOW_MODULES = ['luxon', 'zod', require.resolve('../policy')];
+
+/**
+ * How the workflow code is bundled, at start and by `npm run build` alike. A worker given a
+ * prebuilt bundle adds nothing to it: the failure converter that encrypts failure messages must be
+ * bundled in, or a compiled worker would write them in plain text.
+ */
+export const WORKFLOW_BUNDLE_OPTIONS = {
+  workflowsPath: WORKFLOWS_PATH,
+  failureConverterPath: FAILURE_CONVERTER_PATH,
+  preloadModules: SHARED_WORKFLOW_MODULES,
+} satisfies BundleOptions;
 
 /** True when this module runs as compiled JavaScript (dist/), false under tsx. */
 export const RUNNING_COMPILED = __filename.endsWith('.js');
@@ -21,8 +45,9 @@ export class WorkflowBundleMissingError extends Error {
   override readonly name = 'WorkflowBundleMissingError';
 }
 
-export function workflowCodeOptions(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  if (!RUNNING_COMPILED) return { workflowsPath: WORKFLOWS_PATH };
+export function workflowCodeOptions(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+  // Bundled at start, the worker adds its data converter's failure converter itself.
+  if (!RUNNING_COMPILED) return { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } };
   if (!existsSync(PREBUILT_WORKFLOW_BUNDLE)) {
     throw new WorkflowBundleMissingError(`${PREBUILT_WORKFLOW_BUNDLE} is missing: run \`npm run build\`, which compiles the worker and writes its workflow bundle`);
   }

@@ -208,13 +208,14 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     else throw error;
     recordSearchAttributes({ status });
     // Let a pending cancel update see the outcome before the workflow closes (non-cancellable:
-    // after a Temporal cancellation any cancellable wait would throw instead).
-    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    // after a Temporal cancellation any cancellable wait would throw instead). Usually none is
+    // pending, and then no scope is opened: each promise a workflow makes costs its worker a stack trace.
+    if (!allHandlersFinished()) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     if (error instanceof DeliveryFailure) throw error.failure;
     return result();
   }
   recordSearchAttributes({ status });
-  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  if (!allHandlersFinished()) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return result();
 }
 

@@ -250,7 +250,9 @@ export async function placedByPace<R extends { intakePerSecond: number }>(run: (
       return result;
     } catch (error) {
       if (!(error instanceof TooLateError) || attempt >= 2) throw error;
-      pace.intakePerSecond = Math.max(10, ((error.n * 1000) / error.scheduleMs) * 0.6);
+      // Placed for the slower of the intake and, when the run measured it, the pace at which its
+      // notifications became held (the floor's first tasks trail its starts by minutes at 10,000).
+      pace.intakePerSecond = Math.max(10, Math.min(((error.n * 1000) / error.scheduleMs) * 0.6, (error.heldPerSecond ?? Number.POSITIVE_INFINITY) * 0.8));
       log(`  ${error.message}; run discarded, again with T placed for ${Math.round(pace.intakePerSecond)}/s`);
     }
   }
@@ -261,7 +263,8 @@ export function runPlacedRelease(options: Omit<TemporalRunOptions, 'expectedInta
 }
 
 export class TooLateError extends Error {
-  constructor(readonly scheduleMs: number, readonly n: number, why: string) {
+  /** `heldPerSecond`: how fast they became held, from the first start until the run gave up, when it was counted. */
+  constructor(readonly scheduleMs: number, readonly n: number, why: string, readonly heldPerSecond?: number) {
     super(`scheduling ${n} took ${Math.round(scheduleMs)} ms, and they ${why}`);
   }
 }

@@ -63,22 +63,19 @@ export async function runReleaseFloor(options: { config: Config; target: Tempora
     });
     const scheduleMs = performance.now() - scheduleStart;
     const lastStartAt = Date.now();
+    /** How many per second became held so far, from the first start: a late run's next T is placed by it. */
+    const heldPace = (held: number) => (held * 1000) / (performance.now() - scheduleStart);
     // Held: every workflow has run its first task (started its timer; the server counts the
     // completed workflow tasks), and the server is idle.
     for (;;) {
       const completed = ((await target.serviceRequests()).RespondWorkflowTaskCompleted ?? 0) - completedBefore;
       if (completed >= n) break;
-      if (Date.now() > releaseAtMs - 2_000) {
-        const heldPerSecond = (completed * 1000) / (performance.now() - scheduleStart);
-        throw new TooLateError(scheduleMs, n, `had not all run their first task 2 s before T (${completed})`, heldPerSecond);
-      }
+      if (Date.now() > releaseAtMs - 2_000) throw new TooLateError(scheduleMs, n, `had not all run their first task 2 s before T (${completed})`, heldPace(completed));
       await sleep(500);
     }
     const idleFrom = await waitUntilIdle(target, { deadlineMs: releaseAtMs - 2_000 });
-    if (idleFrom === undefined || idleFrom > releaseAtMs - 2_000) {
-      // All first tasks ran, but the server was still busy: held later than this, so slower than this rate.
-      throw new TooLateError(scheduleMs, n, 'were not all held 2 s before T', (n * 1000) / (performance.now() - scheduleStart));
-    }
+    // All first tasks ran, but the server was still busy: held later than now, so slower than this pace.
+    if (idleFrom === undefined || idleFrom > releaseAtMs - 2_000) throw new TooLateError(scheduleMs, n, 'were not all held 2 s before T', heldPace(n));
     const atHeld = await reading();
     log(`  all ${n} held ${((idleFrom - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((releaseAtMs - idleFrom) / 1000).toFixed(1)} s before T`);
     await sleep(releaseAtMs - Date.now() - 300);

@@ -131,6 +131,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
           sqs: bench.sqs,
           deliveryQueueUrl,
           maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
+          sendBatchWindowMs: config.delivery.sendBatchWindowMs,
           legacyWaitQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-legacy-wait'),
           deadLetterQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-dead-letter'),
           schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),

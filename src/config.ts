@@ -27,6 +27,13 @@ const positiveInt = z.coerce.number().int().positive();
  * more than this one's 2× margin (bench/README.md, "The staging lead").
  */
 export const DEFAULT_PRESTAGE_SECONDS = 900;
+/**
+ * How long a worker's send waits for others to share its SendMessageBatch. Staged sends are timed
+ * to whole seconds and share batches at any window; without staging, sends arrive at the release
+ * rate (about 20/s on the 2-core machine), so 100 ms gathers a few. A staged message turns
+ * receivable up to this much after its release instant (bench/README.md, "Batched sends").
+ */
+export const DEFAULT_SEND_BATCH_WINDOW_MS = 100;
 /** Standard base64 (what `openssl rand -base64 32` prints). */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const CODEC_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -98,6 +105,8 @@ const ConfigSchema = z.object({
   // Delivery
   /** Send held notifications this many seconds before their release, with an SQS delay (0 = at the release; off on FIFO queues). */
   NOTIFY_PRESTAGE_SECONDS: z.coerce.number().int().min(0).max(MAX_PRESTAGE_SECONDS).default(DEFAULT_PRESTAGE_SECONDS),
+  /** A send waits at most this many milliseconds for others to share its SendMessageBatch (0 = only sends made together). */
+  NOTIFY_SEND_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_SEND_BATCH_WINDOW_MS),
 
   // The quiet-hours policy
   NOTIFY_QUIET_START: localTimeOfDay.default('21:00'),
@@ -215,6 +224,8 @@ export interface Config {
   delivery: {
     /** The staging lead as configured; NotificationClient.connect turns it off for a FIFO delivery queue. */
     prestageSeconds: number;
+    /** How long a worker's send waits for others to share its SendMessageBatch, ms. */
+    sendBatchWindowMs: number;
   };
   policy: {
     quietStart: string;
@@ -303,7 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadLetterQueue: raw.NOTIFY_DEAD_LETTER_QUEUE,
       maxMessageBytes: raw.NOTIFY_MAX_MESSAGE_BYTES,
     },
-    delivery: { prestageSeconds: raw.NOTIFY_PRESTAGE_SECONDS },
+    delivery: { prestageSeconds: raw.NOTIFY_PRESTAGE_SECONDS, sendBatchWindowMs: raw.NOTIFY_SEND_BATCH_WINDOW_MS },
     policy: {
       quietStart: raw.NOTIFY_QUIET_START,
       quietEnd: raw.NOTIFY_QUIET_END,

@@ -9,7 +9,9 @@ import {
 } from '../deliveryMessage';
 import { FAILURE_TYPES } from '../failureTypes';
 import type { Deliverable } from '../notification';
+import { DEFAULT_SEND_BATCH_WINDOW_MS } from '../config';
 import { MAX_PRESTAGE_SECONDS } from '../policy';
+import { SendBatcher, SendDeadlinePassed } from './sendBatcher';
 import { classifySqsError } from './sqsErrors';
 
 export interface DeliveryRequest {
@@ -43,23 +45,33 @@ export interface DeliveryDeps {
   deliveryQueueUrl: string;
   /** The delivery queue's MaximumMessageSize, read from the queue when the worker starts. */
   maxMessageBytes: number;
+  /** How long a send waits for others to share its SendMessageBatch (NOTIFY_SEND_BATCH_WINDOW_MS). */
+  sendBatchWindowMs?: number;
 }
 
-/** Each SendMessage call is abandoned after this long and retried (if its deadline allows). */
+/** Each SQS request is abandoned after this long and retried (if its deadline allows). */
 const SEND_TIMEOUT_MS = 5_000;
 
 /**
- * How far past the release a staged message becomes receivable at most. SQS delays are whole
- * seconds, so a send is timed to the whole second before the release plus this margin: the message
- * turns receivable a few milliseconds after the release instead of up to a second after it, and
- * never before it.
+ * SQS delays are whole seconds, so a staged send joins its batch at the whole second before the
+ * release plus this margin. Its delay is reckoned when the batch leaves, at most the batch window
+ * later: the message turns receivable that margin and window after the release at most, instead of
+ * up to a second after it, and never before it.
  */
 const ALIGNMENT_MARGIN_MS = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageBytes }: DeliveryDeps) {
+export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageBytes, sendBatchWindowMs = DEFAULT_SEND_BATCH_WINDOW_MS }: DeliveryDeps) {
   const fifo = isFifoQueue(deliveryQueueUrl);
+  // One per worker: the sends of all the notifications it runs share batches.
+  const batcher = new SendBatcher({
+    sqs,
+    queueUrl: deliveryQueueUrl,
+    maxBatchBytes: maxMessageBytes,
+    windowMs: sendBatchWindowMs,
+    requestTimeoutMs: SEND_TIMEOUT_MS,
+  });
   return {
     /**
      * Puts one notification on the delivery queue, receivable at its release instant and not
@@ -95,15 +107,17 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
           FAILURE_TYPES.sendWindowClosed,
         );
       }
-      const delaySeconds = Math.max(0, Math.ceil((releaseAtMs - nowMs) / 1000));
-      const releasedAtMs = nowMs + delaySeconds * 1000;
-      const attributes = deliveryMessageAttributes(notification, {
-        scheduledAt: request.scheduledAt,
-        releasedAt: new Date(releasedAtMs).toISOString(),
-        stagedAt: new Date(nowMs).toISOString(),
-        releaseReason: request.releaseReason,
-      });
-      const size = messageBytes(body, attributes);
+      // The delay and the timestamps are those of the instant its batch leaves, a window later at most.
+      const timesAt = (sentAtMs: number) => {
+        const delaySeconds = Math.max(0, Math.ceil((releaseAtMs - sentAtMs) / 1000));
+        return { delaySeconds, stagedAt: new Date(sentAtMs).toISOString(), releasedAt: new Date(sentAtMs + delaySeconds * 1000).toISOString() };
+      };
+      const attributesAt = (sentAtMs: number) => {
+        const { stagedAt, releasedAt } = timesAt(sentAtMs);
+        return deliveryMessageAttributes(notification, { scheduledAt: request.scheduledAt, releasedAt, stagedAt, releaseReason: request.releaseReason });
+      };
+      // Every timestamp has the same length, so the size does not depend on the instant.
+      const size = messageBytes(body, attributesAt(nowMs));
       if (size > maxMessageBytes) {
         throw ApplicationFailure.nonRetryable(
           `notification ${notification.notificationId} is ${size} bytes with its attributes, over the delivery queue's limit of ${maxMessageBytes}`,
@@ -111,20 +125,23 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
         );
       }
       try {
-        const sent = await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: deliveryQueueUrl,
+        const sent = await batcher.send({
+          bytes: size,
+          deadlineMs,
+          entryAt: (sentAtMs) => ({
             MessageBody: body,
-            MessageAttributes: attributes,
-            DelaySeconds: delaySeconds > 0 ? delaySeconds : undefined,
+            MessageAttributes: attributesAt(sentAtMs),
+            DelaySeconds: timesAt(sentAtMs).delaySeconds || undefined,
             MessageGroupId: fifo ? fifoMessageId(notification.notificationId) : undefined,
             MessageDeduplicationId: fifo ? fifoMessageId(notification.notificationId) : undefined,
           }),
-          // A request still hanging at the deadline must not be accepted after it.
-          { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(SEND_TIMEOUT_MS, deadlineMs - Date.now()))) },
-        );
-        return { messageId: sent.MessageId ?? '', stagedAt: attributes.stagedAt!.StringValue, releasedAt: attributes.releasedAt!.StringValue };
+        });
+        const { stagedAt, releasedAt } = timesAt(sent.sentAtMs);
+        return { messageId: sent.messageId, stagedAt, releasedAt };
       } catch (error) {
+        if (error instanceof SendDeadlinePassed) {
+          throw ApplicationFailure.nonRetryable(`notification ${notification.notificationId} was not sent: ${error.message}`, FAILURE_TYPES.sendWindowClosed);
+        }
         throw classifySqsError(error, deliveryQueueUrl);
       }
     },

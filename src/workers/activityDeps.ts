@@ -17,6 +17,7 @@ export async function activityDepsFromConfig(config: Config): Promise<ActivityDe
     sqs,
     deliveryQueueUrl: queues.delivery,
     maxMessageBytes,
+    sendBatchWindowMs: config.delivery.sendBatchWindowMs,
     legacyWaitQueueUrl: queues.legacyWait,
     deadLetterQueueUrl: queues.deadLetter,
     schedulerFor: (client) => new NotificationClient({ client, ...settings }),

@@ -13,8 +13,10 @@ export interface SqsCountingProxy {
   endpoint: string;
   /** The notificationId attribute of every message ElasticMQ accepted through this proxy. */
   readonly sentIds: ReadonlySet<string>;
-  /** Accepted send requests (a retry of the same notification counts again). */
+  /** Messages accepted (a retry of the same notification counts again). */
   readonly sends: number;
+  /** SendMessage and SendMessageBatch requests ElasticMQ answered with 200 (a batch counts once). */
+  readonly sendRequests: number;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startSqsCountingProxy(upstreamEndpoint: string): Promise<S
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const sentIds = new Set<string>();
   let sends = 0;
+  let sendRequests = 0;
 
   const server = createServer((incoming, outgoing) => {
     const requestChunks: Buffer[] = [];
@@ -63,6 +66,7 @@ export async function startSqsCountingProxy(upstreamEndpoint: string): Promise<S
   });
 
   const note = (action: string, requestBody: Buffer, answerBody: Buffer) => {
+    if (action === 'AmazonSQS.SendMessage' || action === 'AmazonSQS.SendMessageBatch') sendRequests += 1;
     try {
       if (action === 'AmazonSQS.SendMessage') {
         const sent = JSON.parse(requestBody.toString()) as SendRequest;
@@ -91,6 +95,9 @@ export async function startSqsCountingProxy(upstreamEndpoint: string): Promise<S
     sentIds,
     get sends() {
       return sends;
+    },
+    get sendRequests() {
+      return sendRequests;
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -109,6 +109,8 @@ export async function startReceivers(options: {
 
 interface Expectation {
   count: number;
+  /** Requests that sent at least one message (a SendMessageBatch counts once). */
+  requests: number;
   target: number;
   lastAt?: number;
   reached: Promise<number>;
@@ -145,12 +147,12 @@ export class SendCounter {
    * Starts counting sends to a queue; `reached` resolves with the instant the target-th message was
    * accepted. `onReached` runs synchronously at that instant (a CPU reading, say).
    */
-  expect(queueUrl: string, target: number, onReached?: () => void): { reached: Promise<number>; count: () => number; lastAt: () => number | undefined } {
+  expect(queueUrl: string, target: number, onReached?: () => void): { reached: Promise<number>; count: () => number; requests: () => number; lastAt: () => number | undefined } {
     let resolve!: (atMs: number) => void;
     const reached = new Promise<number>((done) => (resolve = done));
-    const expectation: Expectation = { count: 0, target, reached, resolve, onReached };
+    const expectation: Expectation = { count: 0, requests: 0, target, reached, resolve, onReached };
     this.expectations.set(queueUrl, expectation);
-    return { reached, count: () => expectation.count, lastAt: () => expectation.lastAt };
+    return { reached, count: () => expectation.count, requests: () => expectation.requests, lastAt: () => expectation.lastAt };
   }
 
   forget(queueUrl: string): void {
@@ -160,6 +162,7 @@ export class SendCounter {
   private record(expectation: Expectation, sent: number): void {
     const before = expectation.count;
     expectation.count += sent;
+    expectation.requests += 1;
     expectation.lastAt = Date.now();
     if (before < expectation.target && expectation.count >= expectation.target) {
       expectation.onReached?.();
@@ -192,6 +195,8 @@ export interface DownstreamResult extends ReleaseFigures {
   duplicates: number;
   /** Messages the senders handed to SQS (more than n: something sent twice). */
   sends: number;
+  /** The SQS requests that carried them (SendMessage, or SendMessageBatch of up to ten). */
+  sendRequests: number;
   latencyMs: number;
 }
 
@@ -264,6 +269,7 @@ export async function watchRelease(
         duplicates: report.duplicates.length,
         // Other processes' sends are not counted: the receivers' duplicates still are.
         sends: options.sendsElsewhere ? Number.NaN : sends.count(),
+        sendRequests: options.sendsElsewhere ? Number.NaN : sends.requests(),
         latencyMs: bench.latencyMs,
       };
     },

@@ -10,6 +10,7 @@ import { spreadOf, type ReleaseFigures } from './common';
 import type { FloorResult } from './floor/run';
 import { totalOf, type OperationCounts } from './metrics';
 import type { ClusterRow } from './cluster';
+import type { DownstreamResult } from './downstream';
 import type { PhaseCost, SleepingResult, TemporalReleaseResult } from './temporal';
 
 /** Every system measured at one SQS latency. */
@@ -210,14 +211,16 @@ export function renderReport(results: BenchResults): string {
     lines.push(
       `CPU seconds per process over the send window (from T, or T − lead when staged, until the last message was handed to SQS; the floor: until the last close), median; SQS latency ${group.latencyMs} ms:`,
       '',
-      `| system | window (s) | ${components.join(' | ')} | CPU ms per message |`,
-      `| --- | --- | ${components.map(() => '---').join(' | ')} | --- |`,
+      `| system | window (s) | ${components.join(' | ')} | CPU ms per message | messages per SQS send request |`,
+      `| --- | --- | ${components.map(() => '---').join(' | ')} | --- | --- |`,
     );
     for (const [name, runs] of cpuRows) {
       const windowMs = runs.map((run) => ('stagingMs' in run && (run as TemporalReleaseResult).stagingMs !== undefined ? (run as TemporalReleaseResult).stagingMs! : 'lastSendMs' in run ? (run as { lastSendMs: number }).lastSendMs : run.totalMs));
       const perMessage = runs.map((run) => sum(Object.values(run.cpuMs)) / run.n);
+      // Only where the run counted its sends (not the floor, not worker processes, not results from before 2026-11-30).
+      const perRequest = runs.map((run) => ('sendRequests' in run ? (run as DownstreamResult).sends / (run as DownstreamResult).sendRequests : Number.NaN)).filter(Number.isFinite);
       lines.push(
-        `| ${name.replace(/ \(.*\)$/, '')} | ${cell(windowMs, seconds)} | ${components.map((component) => (spreadOf(runs.map((run) => run.cpuMs[component] ?? 0)).median / 1000).toFixed(1)).join(' | ')} | ${spreadOf(perMessage).median.toFixed(2)} |`,
+        `| ${name.replace(/ \(.*\)$/, '')} | ${cell(windowMs, seconds)} | ${components.map((component) => (spreadOf(runs.map((run) => run.cpuMs[component] ?? 0)).median / 1000).toFixed(1)).join(' | ')} | ${spreadOf(perMessage).median.toFixed(2)} | ${perRequest.length ? cell(perRequest, (value) => value.toFixed(1)) : 'n/a'} |`,
       );
     }
     lines.push('');

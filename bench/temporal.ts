@@ -212,7 +212,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       `  released ${n} in ${(figures.totalMs / 1000).toFixed(2)} s after T (${Math.round(figures.throughput)}/s), first ${figures.firstMs} ms, ` +
         `lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms, ${figures.early} early, ${figures.duplicates} twice; persistence requests per notification: ` +
         `intake ${perN(phases.intake.persistence)}, send window ${perN(phases.window.persistence)}, whole life ${perN(phases.wholeLife.persistence)}; ` +
-        `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}`,
+        `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}; ${figures.sends} sent in ${figures.sendRequests} SQS requests`,
     );
     return {
       system: leadMs > 0 ? 'staged' : 'unstaged',

@@ -22,9 +22,9 @@ const localTimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected H
 const positiveInt = z.coerce.number().int().positive();
 
 /**
- * The staging lead by default: it must cover the release of the night's backlog. SQS's maximum:
- * the 2-core development machine staged the benchmark's 10,000 in 456 s, so no allowed value gives
- * more than this one's 2× margin (bench/README.md, "The staging lead").
+ * The staging lead by default: it must cover the release of the night's backlog with a 2× margin.
+ * SQS's maximum: the 2-core development machine staged the benchmark's 10,000 in 426–508 s, so no
+ * allowed value gives a larger margin (bench/README.md, "The staging lead").
  */
 export const DEFAULT_PRESTAGE_SECONDS = 900;
 /**

@@ -46,7 +46,6 @@ export class BatchEntryFailed extends Error {
   override readonly name = 'BatchEntryFailed';
   constructor(
     readonly Code: string,
-    readonly senderFault: boolean,
     message: string,
   ) {
     super(`${Code}: ${message}`);
@@ -111,7 +110,7 @@ export class SendBatcher {
       );
       for (const sent of answer.Successful ?? []) results[Number(sent.Id)] = { messageId: sent.MessageId ?? '', sentAtMs };
       for (const failed of answer.Failed ?? []) {
-        results[Number(failed.Id)] = new BatchEntryFailed(failed.Code ?? 'Unknown', failed.SenderFault ?? false, failed.Message ?? 'SQS gave no reason');
+        results[Number(failed.Id)] = new BatchEntryFailed(failed.Code ?? 'Unknown', failed.Message ?? 'SQS gave no reason');
       }
     } catch (error) {
       for (const index of indexes) results[index] = error as Error;

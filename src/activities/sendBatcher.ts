@@ -2,7 +2,7 @@
  * Gathers the delivery sends of every notification a worker is sending into SendMessageBatch calls
  * of up to ten messages. A send waits at most `windowMs` for others to join it.
  *
- * Why: one request per message was most of what the delivery queue cost. SQS bills a batch of ten
+ * Why: one request per message was much of what the delivery queue cost. SQS bills a batch of ten
  * as one request, and the worker signs and sends one HTTP request instead of ten. In the release of
  * 10,000 without staging on the 2-core machine, batches (6.4 messages each) took ElasticMQ from 9.4
  * to 4.5 ms of CPU per message and the worker from 28.3 to 21.2 ms (bench/README.md, "Batched

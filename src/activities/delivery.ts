@@ -7,9 +7,9 @@ import {
   isFifoQueue,
   messageBytes,
 } from '../deliveryMessage';
+import { DEFAULT_SEND_BATCH_WINDOW_MS } from '../config';
 import { FAILURE_TYPES } from '../failureTypes';
 import type { Deliverable } from '../notification';
-import { DEFAULT_SEND_BATCH_WINDOW_MS } from '../config';
 import { MAX_PRESTAGE_SECONDS } from '../policy';
 import { SendBatcher, SendDeadlinePassed } from './sendBatcher';
 import { classifySqsError } from './sqsErrors';
@@ -108,16 +108,15 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
         );
       }
       // The delay and the timestamps are those of the instant its batch leaves, a window later at most.
-      const timesAt = (sentAtMs: number) => {
+      const sentAt = (sentAtMs: number) => {
         const delaySeconds = Math.max(0, Math.ceil((releaseAtMs - sentAtMs) / 1000));
-        return { delaySeconds, stagedAt: new Date(sentAtMs).toISOString(), releasedAt: new Date(sentAtMs + delaySeconds * 1000).toISOString() };
-      };
-      const attributesAt = (sentAtMs: number) => {
-        const { stagedAt, releasedAt } = timesAt(sentAtMs);
-        return deliveryMessageAttributes(notification, { scheduledAt: request.scheduledAt, releasedAt, stagedAt, releaseReason: request.releaseReason });
+        const stagedAt = new Date(sentAtMs).toISOString();
+        const releasedAt = new Date(sentAtMs + delaySeconds * 1000).toISOString();
+        const attributes = deliveryMessageAttributes(notification, { scheduledAt: request.scheduledAt, releasedAt, stagedAt, releaseReason: request.releaseReason });
+        return { delaySeconds, stagedAt, releasedAt, attributes };
       };
       // Every timestamp has the same length, so the size does not depend on the instant.
-      const size = messageBytes(body, attributesAt(nowMs));
+      const size = messageBytes(body, sentAt(nowMs).attributes);
       if (size > maxMessageBytes) {
         throw ApplicationFailure.nonRetryable(
           `notification ${notification.notificationId} is ${size} bytes with its attributes, over the delivery queue's limit of ${maxMessageBytes}`,
@@ -128,15 +127,18 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
         const sent = await batcher.send({
           bytes: size,
           deadlineMs,
-          entryAt: (sentAtMs) => ({
-            MessageBody: body,
-            MessageAttributes: attributesAt(sentAtMs),
-            DelaySeconds: timesAt(sentAtMs).delaySeconds || undefined,
-            MessageGroupId: fifo ? fifoMessageId(notification.notificationId) : undefined,
-            MessageDeduplicationId: fifo ? fifoMessageId(notification.notificationId) : undefined,
-          }),
+          entryAt: (sentAtMs) => {
+            const { delaySeconds, attributes } = sentAt(sentAtMs);
+            return {
+              MessageBody: body,
+              MessageAttributes: attributes,
+              DelaySeconds: delaySeconds || undefined,
+              MessageGroupId: fifo ? fifoMessageId(notification.notificationId) : undefined,
+              MessageDeduplicationId: fifo ? fifoMessageId(notification.notificationId) : undefined,
+            };
+          },
         });
-        const { stagedAt, releasedAt } = timesAt(sent.sentAtMs);
+        const { stagedAt, releasedAt } = sentAt(sent.sentAtMs);
         return { messageId: sent.messageId, stagedAt, releasedAt };
       } catch (error) {
         if (error instanceof SendDeadlinePassed) {

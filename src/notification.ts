@@ -1,6 +1,11 @@
 /**
  * The notification contract shared by the client, the workflow, the legacy reconciler and the CLI.
  * Only zod here: the workflow bundle imports this file, so it must stay free of Node APIs and I/O.
+ *
+ * Every workflow on a worker thread shares this module (src/workflows/sharedModules.ts), and the
+ * SDK freezes what a shared module exports. So the schemas are not exported, only functions that
+ * parse with them: a zod object schema caches its shape on itself at its first parse, which a
+ * frozen schema would refuse.
  */
 import { z } from 'zod';
 
@@ -32,7 +37,7 @@ const isoInstant = z
   .string()
   .datetime({ offset: true, message: 'expected an ISO-8601 instant with offset, e.g. 2026-11-23T22:30:00+09:00' });
 
-export const RecipientSchema = z.object({
+const RecipientSchema = z.object({
   id: z.string().min(1).max(200),
   /** IANA zone of the recipient; the quiet window is read in this zone. Unset: the policy's default (Asia/Seoul). */
   timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Seoul').optional(),
@@ -47,13 +52,14 @@ const NotificationIdSchema = z
   .max(200)
   .regex(/^[A-Za-z0-9._:@-]+$/, 'only letters, digits and . _ : @ - are allowed');
 
-export const NotificationSchema = z.object({
+const NotificationSchema = z.object({
   notificationId: NotificationIdSchema,
   recipient: RecipientSchema,
   channel: z.enum(CHANNELS),
   category: z.enum(CATEGORIES),
   /** What the downstream sender renders: template, variables, text. Passed through untouched. */
-  payload: z.record(z.unknown()).default({}),
+  // A fresh object for each parse: a constant default would be one object shared by every workflow.
+  payload: z.record(z.unknown()).default(() => ({})),
   /** Not sent before this instant (a producer's own schedule); the quiet window still applies after it. */
   notBefore: isoInstant.optional(),
   /** Not sent at all if it could only be released after this instant; the workflow ends `expired`. */
@@ -65,7 +71,7 @@ export const NotificationSchema = z.object({
  * not JSON at all). The old drain forwarded every such body at 08:00 and the downstream consumer
  * reads it, so it is held through the window like advertising and then forwarded as it was.
  */
-export const LegacyForwardSchema = z
+const LegacyForwardSchema = z
   .object({
     kind: z.literal('legacy-forward'),
     notificationId: NotificationIdSchema,
@@ -86,11 +92,11 @@ export function isLegacyForward(deliverable: Deliverable): deliverable is Legacy
 }
 
 /** The argument of the `updateConsent` update: a real boolean, never a truthy string such as "false". */
-export const ConsentChangeSchema = z.object({ nightConsent: z.boolean() }).strict();
+const ConsentChangeSchema = z.object({ nightConsent: z.boolean() }).strict();
 export type ConsentChange = z.infer<typeof ConsentChangeSchema>;
 
 /** The argument of the `reschedule` update: an instant with its offset, or null to clear notBefore. */
-export const RescheduleSchema = z.object({ notBefore: isoInstant.nullable() }).strict();
+const RescheduleSchema = z.object({ notBefore: isoInstant.nullable() }).strict();
 export type Reschedule = z.infer<typeof RescheduleSchema>;
 
 /** What a producer passes in (defaults not yet applied). */
@@ -114,10 +120,25 @@ export function parseNotification(input: unknown): Notification {
   return parseWith(NotificationSchema, input, 'notification');
 }
 
+/** Validates a legacy forward (src/legacy): its body is forwarded as it was. */
+export function parseLegacyForward(input: unknown): LegacyForward {
+  return parseWith(LegacyForwardSchema, input, 'legacy forward');
+}
+
+/** Validates the argument of the `reschedule` update. */
+export function parseReschedule(input: unknown): Reschedule {
+  return parseWith(RescheduleSchema, input, 'reschedule');
+}
+
+/** Validates the argument of the `updateConsent` update. */
+export function parseConsentChange(input: unknown): ConsentChange {
+  return parseWith(ConsentChangeSchema, input, 'consent change');
+}
+
 /** Validates a workflow's input: a legacy forward when it says so (`kind`), else a notification. */
 export function parseDeliverable(input: unknown): Deliverable {
   const kind = (input as { kind?: unknown } | null)?.kind;
-  return kind === 'legacy-forward' ? parseWith(LegacyForwardSchema, input, 'legacy forward') : parseNotification(input);
+  return kind === 'legacy-forward' ? parseLegacyForward(input) : parseNotification(input);
 }
 
 /**
@@ -140,7 +161,7 @@ export function policySubjectOf(deliverable: Deliverable): {
  * Validates anything against one of the schemas above; throws InvalidNotificationError naming every
  * bad field. Updates go through this too: the Web UI, the temporal CLI or another SDK can send them.
  */
-export function parseWith<T extends z.ZodTypeAny>(schema: T, input: unknown, what: string): z.output<T> {
+function parseWith<T extends z.ZodTypeAny>(schema: T, input: unknown, what: string): z.output<T> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => ({

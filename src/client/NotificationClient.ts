@@ -21,14 +21,13 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { loadConfig, type Config } from '../config';
 import { deliveryMessageBytes, isFifoQueue, SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../deliveryMessage';
 import {
-  ConsentChangeSchema,
   InvalidNotificationError,
   isLegacyForward,
-  LegacyForwardSchema,
+  parseConsentChange,
+  parseLegacyForward,
   parseNotification,
-  parseWith,
+  parseReschedule,
   policySubjectOf,
-  RescheduleSchema,
   notificationIdOf,
   workflowIdFor,
   type Deliverable,
@@ -161,7 +160,7 @@ export class NotificationClient {
    * The legacy reconciler calls this; producers use `schedule`.
    */
   async scheduleLegacyForward(forward: LegacyForward): Promise<ScheduledNotification> {
-    return this.start(parseWith(LegacyForwardSchema, forward, 'legacy forward'));
+    return this.start(parseLegacyForward(forward));
   }
 
   private async start(deliverable: Deliverable): Promise<ScheduledNotification> {
@@ -262,13 +261,13 @@ export class NotificationClient {
    */
   async reschedule(notificationId: string, notBefore: Date | string | null): Promise<NotificationResult> {
     const candidate = notBefore instanceof Date ? (Number.isNaN(notBefore.getTime()) ? String(notBefore) : notBefore.toISOString()) : notBefore;
-    const change = parseWith(RescheduleSchema, { notBefore: candidate }, 'reschedule');
+    const change = parseReschedule({ notBefore: candidate });
     return this.handle(notificationId).executeUpdate(rescheduleUpdate, { args: [change] });
   }
 
   /** Records the recipient's night-time consent (given or withdrawn) and re-decides the release. */
   async updateConsent(notificationId: string, nightConsent: boolean): Promise<NotificationResult> {
-    const change = parseWith(ConsentChangeSchema, { nightConsent }, 'consent change');
+    const change = parseConsentChange({ nightConsent });
     return this.handle(notificationId).executeUpdate(updateConsentUpdate, { args: [change] });
   }
 

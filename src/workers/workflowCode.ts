@@ -13,17 +13,10 @@ import { FAILURE_CONVERTER_PATH } from '../security/dataConverter';
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /**
- * Modules evaluated once per workflow thread and shared by every workflow, instead of once for each
- * new workflow: the SDK re-runs a bundle's modules for every workflow it creates, to isolate their
- * state, and a held notification's workflow is created at its release, so that cost lands in the
- * morning window. With these shared (and the zone memo of src/policy), the worker's CPU per released
- * notification fell from 36.5 to 28.5 ms (bench/results/experiments/2026-11-30-shared-modules-*.json).
- * Only stateless code belongs here, since every workflow sees the same module: luxon (its caches of
- * zones and Intl formatters hold pure answers), zod's classes, and the policy (pure functions and a
- * memo of valid zone names). The SDK freezes what it shares, which is why the notification schemas
- * (src/notification.ts) stay per workflow: zod caches on its schema objects.
+ * Evaluated once per workflow thread and shared by every workflow, instead of once for each new
+ * workflow: what src/workflows/sharedModules.ts imports, and why each is safe to share.
  */
-export const SHARED_WORKFLOW_MODULES = ['luxon', 'zod', require.resolve('../policy')];
+export const SHARED_WORKFLOW_MODULES = [require.resolve('../workflows/sharedModules')];
 
 /**
  * How the workflow code is bundled, at start and by `npm run build` alike. A worker given a

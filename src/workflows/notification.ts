@@ -24,12 +24,11 @@ import {
 import type { Activities, DeliveryResult } from '../activities';
 import { FAILURE_TYPES } from '../failureTypes';
 import {
-  ConsentChangeSchema,
   InvalidNotificationError,
+  parseConsentChange,
   parseDeliverable,
-  parseWith,
+  parseReschedule,
   policySubjectOf,
-  RescheduleSchema,
   type Deliverable,
   type NotificationResult,
   type NotificationStatus,
@@ -134,12 +133,12 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   setHandler(
     rescheduleUpdate,
     (change) => {
-      subject.notBefore = parsedOrFail(change, reschedule).notBefore ?? undefined;
+      subject.notBefore = parsedOrFail(change, parseReschedule).notBefore ?? undefined;
       return redecide();
     },
     {
       validator: (change) => {
-        parsedOrFail(change, reschedule);
+        parsedOrFail(change, parseReschedule);
         rejectUnlessHeld();
       },
     },
@@ -147,12 +146,12 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   setHandler(
     updateConsentUpdate,
     (change) => {
-      subject.recipient.nightConsent = parsedOrFail(change, consentChange).nightConsent;
+      subject.recipient.nightConsent = parsedOrFail(change, parseConsentChange).nightConsent;
       return redecide();
     },
     {
       validator: (change) => {
-        parsedOrFail(change, consentChange);
+        parsedOrFail(change, parseConsentChange);
         rejectUnlessHeld();
       },
     },
@@ -263,9 +262,6 @@ async function sendOnce(deliverable: Deliverable, scheduledAt: Date, decision: S
     );
   }
 }
-
-const reschedule = (raw: unknown) => parseWith(RescheduleSchema, raw, 'reschedule');
-const consentChange = (raw: unknown) => parseWith(ConsentChangeSchema, raw, 'consent change');
 
 /** Parses with a contract parser; a bad value becomes a typed, non-retryable failure naming the field. */
 function parsedOrFail<T>(raw: unknown, parse: (raw: unknown) => T): T {

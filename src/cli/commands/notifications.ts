@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NotificationClient } from '../../client';
 import { loadConfig } from '../../config';
-import { parseNotification, RescheduleSchema } from '../../notification';
+import { InvalidNotificationError, parseNotification, parseReschedule, type Reschedule } from '../../notification';
 import { UsageError, writeLine, type CliCommand, type CliIo } from '../command';
 
 async function withClient<T>(io: CliIo, use: (client: NotificationClient) => Promise<T>): Promise<T> {
@@ -74,9 +74,13 @@ export const rescheduleCommand: CliCommand = {
   async run(args, io) {
     const [id, instant] = positionals(args, 2);
     // Checked before connecting: an instant without its offset would be read in this host's zone.
-    const parsed = RescheduleSchema.safeParse({ notBefore: instant === 'none' ? null : instant });
-    if (!parsed.success) throw new UsageError(`notBefore: ${parsed.error.issues[0]?.message ?? 'invalid instant'}`);
-    const { notBefore } = parsed.data;
+    let change: Reschedule;
+    try {
+      change = parseReschedule({ notBefore: instant === 'none' ? null : instant });
+    } catch (error) {
+      throw error instanceof InvalidNotificationError ? new UsageError(error.message) : error;
+    }
+    const { notBefore } = change;
     const result = await withClient(io, (client) => client.reschedule(id!, notBefore));
     await writeLine(io.stdout, JSON.stringify(result));
     return 0;

@@ -133,6 +133,8 @@ const ConfigSchema = z.object({
   NOTIFY_CODEC_KEY_ID: z.string().regex(CODEC_KEY_ID, 'expected a key id of letters, digits, . _ -').optional(),
   NOTIFY_CODEC_SERVER_TOKEN: z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -base64 32)').optional(),
   NOTIFY_CODEC_SERVER_PORT: positiveInt.default(8081),
+  /** The address the codec server listens on: loopback by default; 0.0.0.0 in a container (docker-compose.yml). */
+  NOTIFY_CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
   /** Comma-separated origins whose pages (the Web UI) may call the codec server; default the local Web UI. */
   NOTIFY_CODEC_SERVER_ORIGINS: z.string().optional(),
   NOTIFY_RECIPIENT_HASH_KEY: recipientHashKey.optional(),
@@ -246,6 +248,7 @@ export interface Config {
       /** Bearer token of the codec server; undefined: the codec server does not start. */
       token?: string;
       port: number;
+      host: string;
       /** Origins allowed by CORS (the Web UI's). */
       allowedOrigins: string[];
     };
@@ -284,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       server: {
         token: raw.NOTIFY_CODEC_SERVER_TOKEN,
         port: raw.NOTIFY_CODEC_SERVER_PORT,
+        host: raw.NOTIFY_CODEC_SERVER_HOST,
         allowedOrigins: (
           raw.NOTIFY_CODEC_SERVER_ORIGINS ?? `http://localhost:${raw.NOTIFY_TEMPORAL_UI_PORT},http://127.0.0.1:${raw.NOTIFY_TEMPORAL_UI_PORT}`
         )

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { TypedSearchAttributes } from '@temporalio/common';
@@ -22,7 +22,8 @@ import { POSTGRES_PASSWORD, POSTGRES_USER } from '../src/stack/cluster/postgres'
 import { DEFAULT_CLUSTER_SHARDS } from '../src/stack/cluster/startCluster';
 import { temporalServerEnvironment } from '../src/stack/cluster/temporalServer';
 import { COMPOSE_IMAGES } from '../src/stack/versions';
-import { COMPILED_WORKER_MAIN } from '../src/stack/workerBuild';
+import { webUiCodecVariables } from '../src/stack/cluster/webUi';
+import { COMPILED_CODEC_SERVER_MAIN, COMPILED_WORKER_MAIN, SOURCE_CODEC_SERVER_MAIN } from '../src/stack/workerBuild';
 
 const ROOT = join(__dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -36,6 +37,7 @@ interface ComposeService {
   ports?: ({ published: number | string; target: number } | string)[];
   deploy?: { replicas?: number };
   entrypoint?: string[];
+  command?: string[];
 }
 
 function dockerCompose(): string {
@@ -63,6 +65,14 @@ function readResolvedCompose(): { services: Record<string, ComposeService> } {
   // Compose v2 (a Go binary) prints JSON itself.
   return JSON.parse(execFileSync(compose, ['-f', COMPOSE_FILE, 'config', '--format', 'json'], { cwd: ROOT, encoding: 'utf8' }));
 }
+
+/** A service's environment as the configuration reads it (a bare `VAR:` is empty). */
+const envOf = (service: ComposeService): Record<string, string> =>
+  Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, value ?? '']));
+
+/** A service's published ports as `host:container`, whichever form compose printed them in. */
+const portsOf = (service: ComposeService): string[] =>
+  (service.ports ?? []).map((port) => (typeof port === 'string' ? port : `${port.published}:${port.target}`));
 
 function mountSource(service: ComposeService, target: string): string | undefined {
   for (const volume of service.volumes ?? []) {
@@ -117,7 +127,7 @@ describe('docker-compose.yml', () => {
     assert.equal(elasticmq.image, COMPOSE_IMAGES.elasticMq);
     const source = mountSource(elasticmq, '/opt/elasticmq.conf');
     assert.equal(source, join(ROOT, 'docker', 'elasticmq.conf'));
-    const published = (elasticmq.ports ?? []).map((port) => (typeof port === 'string' ? port : `${port.published}:${port.target}`));
+    const published = portsOf(elasticmq);
     assert.ok(published.includes('9324:9324'), `ElasticMQ published on 9324 (got ${published.join(', ')})`);
     const expected = elasticMqConfig({ port: 9324, bindHost: '0.0.0.0', queues: configuredQueueNames(DEFAULTS.sqs), region: DEFAULTS.sqs.region });
     assert.equal(readFileSync(source!, 'utf8'), expected, 'docker/elasticmq.conf differs from elasticMqConfig(); regenerate it');
@@ -128,7 +138,7 @@ describe('docker-compose.yml', () => {
     const worker = services.worker;
     assert.ok(worker?.build, 'a worker service built from this repository');
     assert.equal(worker.deploy?.replicas, 2);
-    const env = Object.fromEntries(Object.entries(worker.environment ?? {}).map(([key, value]) => [key, value ?? '']));
+    const env = envOf(worker);
     const config = loadConfig(env);
     assert.deepEqual(configuredQueueNames(config.sqs), configuredQueueNames(DEFAULTS.sqs));
     assert.equal(config.sqs.region, DEFAULTS.sqs.region);
@@ -136,6 +146,30 @@ describe('docker-compose.yml', () => {
     assert.equal(config.temporal.namespace, services['temporal-setup']?.environment?.TEMPORAL_NAMESPACE);
     assert.equal(config.sqs.endpoint, 'http://elasticmq:9324');
     assert.equal(config.temporal.address, 'temporal:7233');
+  });
+
+  test('the codec server runs from the same build with the workers\' keys, reachable from the host, and the UI uses it', () => {
+    const { services } = resolvedCompose();
+    const codecServer = services['codec-server'];
+    assert.ok(codecServer?.build, 'a codec-server service built from this repository');
+    assert.ok(existsSync(SOURCE_CODEC_SERVER_MAIN));
+    assert.deepEqual(codecServer.command, ['node', relative(ROOT, COMPILED_CODEC_SERVER_MAIN)]);
+    const env = envOf(codecServer);
+    const workerEnv = envOf(services.worker!);
+    for (const name of ['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID']) assert.equal(env[name], workerEnv[name], `${name} as the workers have it`);
+    const config = loadConfig(env);
+    assert.ok(config.codec.server.token, 'a token, or the server would not start');
+    // Inside a container, loopback would be unreachable through the published port.
+    assert.equal(config.codec.server.host, '0.0.0.0');
+    assert.equal(config.temporal.namespace, services['temporal-setup']?.environment?.TEMPORAL_NAMESPACE);
+    const codecPort = config.codec.server.port;
+    assert.ok(portsOf(codecServer).includes(`${codecPort}:${codecPort}`), `published on ${codecPort}`);
+    // The UI's pages, as the browser sees them, may call it, and the UI is pointed at it as npm run cluster points its own.
+    const ui = services['temporal-ui']!;
+    const uiHostPort = portsOf(ui).map((port) => port.split(':')[0]).find(Boolean);
+    assert.ok(config.codec.server.allowedOrigins.includes(`http://localhost:${uiHostPort}`), 'the UI origin is allowed');
+    const uiEnv = envOf(ui);
+    for (const [name, value] of Object.entries(webUiCodecVariables(`http://localhost:${codecPort}`))) assert.equal(uiEnv[name], value, name);
   });
 
   test('images are the pinned ones', () => {
@@ -156,7 +190,7 @@ describe('docker-compose.yml', () => {
     const { services } = resolvedCompose();
     const temporal = services.temporal;
     assert.ok(temporal, 'a temporal service');
-    const env = Object.fromEntries(Object.entries(temporal.environment ?? {}).map(([key, value]) => [key, value ?? '']));
+    const env = envOf(temporal);
     assert.equal(hostPathOf(temporal, env.TEMPORAL_SERVER_CONFIG_FILE_PATH ?? ''), CLUSTER_FILES.serverConfig, 'the server configuration file');
     assert.equal(hostPathOf(temporal, env.DYNAMIC_CONFIG_FILE_PATH ?? ''), CLUSTER_FILES.dynamicConfig, 'the dynamic configuration file');
 
@@ -180,7 +214,7 @@ describe('docker-compose.yml', () => {
     assert.ok(schema, 'a temporal-schema service');
     const script = (schema.entrypoint ?? []).find((part) => part.endsWith('.sh'));
     assert.equal(hostPathOf(schema, script ?? ''), CLUSTER_FILES.schemaScript);
-    const env = Object.fromEntries(Object.entries(schema.environment ?? {}).map(([key, value]) => [key, value ?? '']));
+    const env = envOf(schema);
     const used = new Set([...readFileSync(CLUSTER_FILES.schemaScript, 'utf8').matchAll(/\$\{([A-Z0-9_]+)/g)].map(([, name]) => name!));
     assert.deepEqual(['POSTGRES_SEEDS', 'DB_PORT', 'POSTGRES_USER', 'POSTGRES_PWD'].filter((name) => !used.has(name) || !env[name]), []);
   });

@@ -105,7 +105,7 @@ describe('AesGcmPayloadCodec', () => {
 
 describe('the data converter: failure messages are encrypted too', () => {
   test('an error that quotes the input leaves only its type and "Encoded failure" in the clear', async () => {
-    const converter = loadDataConverter(dataConverterFromConfig({ codec: { keyring: keyring('k1', { k1: key() }), server: { port: 0, allowedOrigins: [] } } }));
+    const converter = loadDataConverter(dataConverterFromConfig({ codec: { keyring: keyring('k1', { k1: key() }), server: { port: 0, host: '127.0.0.1', allowedOrigins: [] } } }));
     const error = ApplicationFailure.create({ message: `cannot reach ${SECRET_TEXT}`, type: 'RecipientUnreachable', details: [{ recipientId: 'user-42' }] });
     const failure = await encodeErrorToFailure(converter, error);
     assert.equal(failure.message, 'Encoded failure');

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AesGcmPayloadCodec, startCodecServer, type RunningCodecServer } from '../src/security';
+import { loadConfig } from '../src/config';
+import { AesGcmPayloadCodec, codecServerFromConfig, startCodecServer, type RunningCodecServer } from '../src/security';
 import { SESSION_COOKIE } from '../src/security/codecServer';
 
 const TOKEN = randomBytes(32).toString('base64url');
@@ -158,5 +159,29 @@ describe('codec server: CORS', () => {
       assert.equal((await post('/decode', { payloads: [] }, { ...bearer, Origin: origin })).status, 403, origin);
     }
     assert.equal((await preflight(UI_ORIGIN, 'content-type,x-custom')).status, 403);
+  });
+});
+
+describe('codec server: where it listens (NOTIFY_CODEC_SERVER_HOST)', () => {
+  /** The server from the configuration, on a free port: its keys are the test keys (test/setup.mjs). */
+  async function fromEnvironment(extra: Record<string, string>): Promise<RunningCodecServer> {
+    const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: 'temporal.example:7233', NOTIFY_CODEC_SERVER_TOKEN: TOKEN, ...extra });
+    const running = await codecServerFromConfig(config, { port: 0 });
+    assert.ok(running, 'a token is set, so the server runs');
+    return running;
+  }
+  const decodeNothing = (running: RunningCodecServer) =>
+    fetch(`http://127.0.0.1:${running.port}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer }, body: '{"payloads":[]}' });
+
+  test('loopback only by default; every interface with 0.0.0.0, as docker-compose.yml runs it', async () => {
+    for (const [extra, expected] of [[{}, '127.0.0.1'], [{ NOTIFY_CODEC_SERVER_HOST: '0.0.0.0' }, '0.0.0.0']] as const) {
+      const running = await fromEnvironment(extra);
+      try {
+        assert.equal(running.listenAddress, expected);
+        assert.equal((await decodeNothing(running)).status, 200);
+      } finally {
+        await running.stop();
+      }
+    }
   });
 });

@@ -250,6 +250,8 @@ export interface RunningCodecServer {
   /** http://host:port, what the UI's codec endpoint is set to. */
   url: string;
   port: number;
+  /** The address it listens on, as the socket reports it (127.0.0.1, or 0.0.0.0 for every interface). */
+  listenAddress: string;
   stop(): Promise<void>;
 }
 
@@ -267,10 +269,11 @@ export async function startCodecServer(options: CodecServerOptions & { port: num
     );
     server.listen(options.port, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const { port, address } = server.address() as AddressInfo;
   return {
     url: `http://${options.publicHost ?? 'localhost'}:${port}`,
     port,
+    listenAddress: address,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

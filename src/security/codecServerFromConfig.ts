@@ -4,7 +4,7 @@ import { AesGcmPayloadCodec } from './payloadCodec';
 import { dataConverterFromConfig } from './dataConverter';
 
 /**
- * The codec server with the configured keys, token, port and origins; undefined when no token is
+ * The codec server with the configured keys, token, address, port and origins; undefined when no token is
  * configured (it never runs open). Throws a ConfigError without keys.
  */
 export async function codecServerFromConfig(
@@ -20,6 +20,7 @@ export async function codecServerFromConfig(
     namespace: config.temporal.namespace,
     allowedOrigins: config.codec.server.allowedOrigins,
     port: options.port ?? config.codec.server.port,
+    host: config.codec.server.host,
     log: options.log,
   });
 }

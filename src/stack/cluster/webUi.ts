@@ -25,6 +25,14 @@ export interface RunningWebUi {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * How the UI server is pointed at a codec server, here and in docker-compose.yml: the browser calls
+ * it with its credentials (the codec server's sign-in cookie).
+ */
+export function webUiCodecVariables(codecEndpoint: string): Record<string, string> {
+  return { TEMPORAL_CODEC_ENDPOINT: codecEndpoint, TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' };
+}
+
 export async function startWebUi(options: StartWebUiOptions): Promise<RunningWebUi> {
   await assertPortFree(options.port, 'the Temporal Web UI', 'NOTIFY_TEMPORAL_UI_PORT');
   const url = `http://localhost:${options.port}`;
@@ -36,7 +44,7 @@ export async function startWebUi(options: StartWebUiOptions): Promise<RunningWeb
       TEMPORAL_DEFAULT_NAMESPACE: options.namespace,
       // Same-origin requests from the UI's own pages (the image's default allows only :8080).
       TEMPORAL_CORS_ORIGINS: url,
-      ...(options.codecEndpoint ? { TEMPORAL_CODEC_ENDPOINT: options.codecEndpoint, TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' } : {}),
+      ...(options.codecEndpoint ? webUiCodecVariables(options.codecEndpoint) : {}),
     },
     logFile: options.logFile,
   });

@@ -165,7 +165,8 @@ describe('codec server: CORS', () => {
 describe('codec server: where it listens (NOTIFY_CODEC_SERVER_HOST)', () => {
   /** The server from the configuration, on a free port: its keys are the test keys (test/setup.mjs). */
   async function fromEnvironment(extra: Record<string, string>): Promise<RunningCodecServer> {
-    const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: 'temporal.example:7233', NOTIFY_CODEC_SERVER_TOKEN: TOKEN, ...extra });
+    // The shell's own NOTIFY_CODEC_SERVER_HOST, if any, must not decide the default case.
+    const config = loadConfig({ ...process.env, NOTIFY_CODEC_SERVER_HOST: undefined, TEMPORAL_ADDRESS: 'temporal.example:7233', NOTIFY_CODEC_SERVER_TOKEN: TOKEN, ...extra });
     const running = await codecServerFromConfig(config, { port: 0 });
     assert.ok(running, 'a token is set, so the server runs');
     return running;

@@ -23,11 +23,14 @@ import { DEFAULT_CLUSTER_SHARDS } from '../src/stack/cluster/startCluster';
 import { temporalServerEnvironment } from '../src/stack/cluster/temporalServer';
 import { COMPOSE_IMAGES } from '../src/stack/versions';
 import { webUiCodecVariables } from '../src/stack/cluster/webUi';
-import { COMPILED_CODEC_SERVER_MAIN, COMPILED_WORKER_MAIN, SOURCE_CODEC_SERVER_MAIN } from '../src/stack/workerBuild';
+import { COMPILED_WORKER_MAIN } from '../src/stack/workerBuild';
 
 const ROOT = join(__dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const DEFAULTS = loadConfig({});
+/** `npm run codec-server`'s entry point, and where `npm run build` (tsconfig.build.json: src → dist) compiles it. */
+const SOURCE_CODEC_SERVER_MAIN = join(ROOT, 'src', 'security', 'codecServerMain.ts');
+const COMPILED_CODEC_SERVER_MAIN = join(ROOT, 'dist', 'security', 'codecServerMain.js');
 
 interface ComposeService {
   image?: string;

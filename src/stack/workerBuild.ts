@@ -12,9 +12,6 @@ import { timedStep } from './progress';
 
 export const COMPILED_WORKER_MAIN = join(PROJECT_ROOT, 'dist', 'workers', 'main.js');
 export const SOURCE_WORKER_MAIN = join(PROJECT_ROOT, 'src', 'workers', 'main.ts');
-/** The codec server on its own (`npm run codec-server`), compiled: what docker-compose.yml runs. */
-export const COMPILED_CODEC_SERVER_MAIN = join(PROJECT_ROOT, 'dist', 'security', 'codecServerMain.js');
-export const SOURCE_CODEC_SERVER_MAIN = join(PROJECT_ROOT, 'src', 'security', 'codecServerMain.ts');
 const BUNDLE = join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 /** What the build reads besides src/. */
 const BUILD_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];

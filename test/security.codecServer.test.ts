@@ -185,4 +185,14 @@ describe('codec server: where it listens (NOTIFY_CODEC_SERVER_HOST)', () => {
       }
     }
   });
+
+  test('an address this machine does not have, or a name that does not resolve, is refused naming the variable', async () => {
+    // 203.0.113.7 is TEST-NET-3 (RFC 5737), never a local address; .invalid never resolves (RFC 6761).
+    for (const host of ['203.0.113.7', 'no-such-host.invalid']) {
+      await assert.rejects(fromEnvironment({ NOTIFY_CODEC_SERVER_HOST: host }), (error: Error) => {
+        assert.match(error.message, new RegExp(`cannot listen on ${host.replace(/\./g, '\\.')}.*NOTIFY_CODEC_SERVER_HOST`));
+        return true;
+      });
+    }
+  });
 });

@@ -260,13 +260,13 @@ export async function startCodecServer(options: CodecServerOptions & { port: num
   const server = createCodecServer(options);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`port ${options.port} for the codec server is taken; another port can be set with NOTIFY_CODEC_SERVER_PORT`)
-          : error,
-      ),
-    );
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new Error(`port ${options.port} for the codec server is taken; another port can be set with NOTIFY_CODEC_SERVER_PORT`));
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+        reject(new Error(`the codec server cannot listen on ${host} (${error.code}): NOTIFY_CODEC_SERVER_HOST must be an address of this machine, or 0.0.0.0 for all of them`));
+      } else reject(error);
+    });
     server.listen(options.port, host, () => resolve());
   });
   const { port, address } = server.address() as AddressInfo;

@@ -142,9 +142,21 @@ function benchConfig(): Config {
   return loadConfig(env);
 }
 
+/**
+ * How this run was started, for its results: `npm run bench -- …`, or the whole node command when
+ * node was given flags of its own (a profiler, or an experiment's `--require`), which change what
+ * the figures mean.
+ */
+function commandOfThisRun(): string {
+  const args = process.argv.slice(2).join(' ');
+  const nodeFlags = process.execArgv.join(' ');
+  if (nodeFlags === '--import tsx') return `npm run bench${args ? ` -- ${args}` : ''}`;
+  return `node ${nodeFlags} bench/run.ts${args ? ` ${args}` : ''}`;
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const command = commandOfThisRun();
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const startedAt = new Date();
   const wallStart = performance.now();

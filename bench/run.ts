@@ -260,22 +260,24 @@ async function main(): Promise<void> {
         if (flags.only.has('release')) {
           const release = (lead: number, spreadSeconds: number, label: string) =>
             runPlacedRelease({ config, bench, target, n: flags.n, prestageSeconds: lead, spreadSeconds, whileWaiting: fillUntil, label }, pace);
-          const rounds = Math.max(flags.stagedRuns, flags.unstagedRuns, flags.spreadRuns);
+          // The floor touches no SQS: it runs once, whatever the latency, interleaved with the other
+          // runs so that a machine that drifts during the bench weighs on both sides of the ratio.
+          const floorRuns = latencyIndex === 0 ? flags.floorRuns : 0;
+          // The floor's first tasks run at start, so it is held later than the production intake: its
+          // own pace, carried from one floor run to the next. The first is guessed from the production
+          // runs' pace: at 10,000 on 2026-12-01 the floor became held at 31/s, the production at about 100/s.
+          let floorPace: { intakePerSecond: number } | undefined;
+          const rounds = Math.max(flags.stagedRuns, flags.unstagedRuns, flags.spreadRuns, floorRuns);
           for (let run = 0; run < rounds; run += 1) {
             const suffix = `${latencyMs} ms #${run + 1}`;
             if (run < flags.stagedRuns) group.staged.push(await release(prestageSeconds, 0, `temporal staged ${prestageSeconds} s, ${suffix}`));
             if (run < flags.unstagedRuns) group.unstaged.push(await release(0, 0, `temporal staging off, ${suffix}`));
+            if (run < floorRuns) {
+              floorPace ??= { intakePerSecond: pace.intakePerSecond * 0.3 };
+              results.floor.push(await placedByPace((expectedIntakePerSecond) => runReleaseFloor({ config, target, n: flags.n, expectedIntakePerSecond, label: `floor #${run + 1}` }), floorPace));
+            }
             if (run < flags.spreadRuns && flags.spread > 0) group.spread.push(await release(prestageSeconds, flags.spread, `temporal staged, spread ${flags.spread} s, ${suffix}`));
             savePartial();
-          }
-          // The floor touches no SQS: once, whatever the latency.
-          if (latencyIndex === 0) {
-            for (let run = 0; run < flags.floorRuns; run += 1) {
-              // The floor's first tasks run at start, so it is held later than the production intake: its own pace.
-              const floorPace = { intakePerSecond: pace.intakePerSecond * 0.6 };
-              results.floor.push(await placedByPace((expectedIntakePerSecond) => runReleaseFloor({ config, target, n: flags.n, expectedIntakePerSecond, label: `floor #${run + 1}` }), floorPace));
-              savePartial();
-            }
           }
         }
         for (const job of pending.splice(0)) await runAlternative(job);

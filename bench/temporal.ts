@@ -243,11 +243,18 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
  * A run placed by the intake rate `pace` has seen so far: a run whose intake was too slow for its T
  * is discarded and retried (twice at most) with T placed for the rate it reached.
  */
-export async function placedByPace<R extends { intakePerSecond: number }>(run: (expectedIntakePerSecond: number) => Promise<R>, pace: { intakePerSecond: number }): Promise<R> {
+export async function placedByPace<R extends { n: number; intakePerSecond: number; heldAfterLastStartMs: number }>(
+  run: (expectedIntakePerSecond: number) => Promise<R>,
+  pace: { intakePerSecond: number },
+): Promise<R> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       const result = await run(pace.intakePerSecond);
-      pace.intakePerSecond = Math.max(20, result.intakePerSecond * 0.8);
+      // The next run is placed by the pace at which this one became held, not by its start rate:
+      // the floor's first tasks trail its starts by minutes at 10,000, so placing by its start rate
+      // discarded the next floor run (4-8 min each on 2026-12-01).
+      const heldPerSecond = (result.n * 1000) / ((result.n * 1000) / result.intakePerSecond + result.heldAfterLastStartMs);
+      pace.intakePerSecond = Math.max(20, heldPerSecond * 0.8);
       return result;
     } catch (error) {
       if (!(error instanceof TooLateError) || attempt >= 2) throw error;

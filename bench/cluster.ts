@@ -14,7 +14,7 @@ import type { Config } from '../src/config';
 import { dataConverterFromConfig } from '../src/security/dataConverter';
 import { startCluster, type RunningCluster } from '../src/stack/cluster/startCluster';
 import { cpuOfPids, log } from './common';
-import { PERSISTENCE_REQUESTS, scrape, sumByLabel } from './metrics';
+import { PERSISTENCE_REQUESTS, scrape, sumByLabel, TASK_ERRORS } from './metrics';
 import type { TemporalReleaseResult } from './temporal';
 import type { TemporalTargetFactory } from './temporalTarget';
 
@@ -45,6 +45,7 @@ export function clusterTarget(cluster: RunningCluster): TemporalTargetFactory {
       namespace,
       persistenceRequests: async () => sumByLabel(await scrape(cluster.addresses.metrics), PERSISTENCE_REQUESTS, 'operation'),
       serviceRequests: async () => sumByLabel(await scrape(cluster.addresses.metrics), 'service_requests', 'operation'),
+      taskErrors: async () => sumByLabel(await scrape(cluster.addresses.metrics), TASK_ERRORS, 'operation'),
       cpuMs: () => cpuOfPids(pids()),
       pids,
       pidsByRole,

@@ -47,3 +47,9 @@ export async function scrape(url: string): Promise<string> {
 
 /** The metric Temporal's persistence layer counts every database request in, by `operation`. */
 export const PERSISTENCE_REQUESTS = 'persistence_requests';
+
+/**
+ * History tasks (a timer firing, a workflow task to dispatch) whose processing failed and was
+ * retried, by `operation`: on the dev server, the sign of its one SQLite connection falling behind.
+ */
+export const TASK_ERRORS = 'task_errors';

@@ -85,6 +85,11 @@ function perNotification(runs: { n: number; phases: Record<string, PhaseCost> }[
   return result;
 }
 
+/** Each run's failed history tasks, in run order ("n/a" for results from before they were counted). */
+function taskErrorsOfEachRun(costs: PhaseCost[]): string {
+  return costs.every((cost) => cost.taskErrors) ? costs.map((cost) => int(totalOf(cost.taskErrors!))).join(', ') : 'n/a';
+}
+
 interface Bound {
   figure: string;
   value: string;
@@ -260,8 +265,11 @@ export function renderReport(results: BenchResults): string {
     lines.push(
       `| server CPU ms | ${temporalSystems.map(([, runs]) => phases.map((phase) => medianOf(runs, (run) => run.phases[phase]!.serverCpuMs / run.n).toFixed(1)).join(' | ')).join(' | ')} |`,
       `| wall time (s) | ${temporalSystems.map(([, runs]) => phases.map((phase) => seconds(medianOf(runs, (run) => run.phases[phase]!.wallMs))).join(' | ')).join(' | ')} |`,
-      '',
     );
+    if (temporalSystems.some(([, runs]) => runs.some((run) => run.phases.window!.taskErrors))) {
+      lines.push(`| server task errors, each run | ${temporalSystems.map(([, runs]) => phases.map((phase) => taskErrorsOfEachRun(runs.map((run) => run.phases[phase]!))).join(' | ')).join(' | ')} |`);
+    }
+    lines.push('');
     const held = [...results.byLatency.flatMap((group) => [...group.staged, ...group.unstaged]), ...results.floor];
     lines.push(
       `Every run placed its send window after the point where all ${int(flags.n)} were held (listed as held, the server idle): ` +

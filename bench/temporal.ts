@@ -22,7 +22,7 @@ import { WORKFLOW_BUNDLE_OPTIONS } from '../src/workers/workflowCode';
 import { benchNotifications, deleteQueue, freshQueue, log, rssOf, sleep, waitForCount } from './common';
 import { watchRelease, type BenchSqs, type DownstreamResult, type ReleaseWatch } from './downstream';
 import { countsDelta, totalOf, type OperationCounts } from './metrics';
-import { devServerTarget, waitUntilIdle, type TemporalTargetFactory } from './temporalTarget';
+import { devServerTarget, waitUntilIdle, type TemporalTarget, type TemporalTargetFactory } from './temporalTarget';
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 /** The workflow bundle of a workflows file (default: the production one, as `npm run build` bundles it), built once per file. */
@@ -37,13 +37,40 @@ export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<
   return bundle;
 }
 
-
 export interface PhaseCost {
   /** Persistence requests of the Temporal server, by operation. */
   persistence: OperationCounts;
+  /**
+   * History tasks that failed and were retried, by operation. On the dev server these come in
+   * storms: its one SQLite connection falls behind, tasks pass their 3 s deadline, and each retry
+   * reloads its workflow. A run with a storm is slower; this says which runs had one. Absent from
+   * results written before 2026-12-01.
+   */
+  taskErrors?: OperationCounts;
   /** CPU ms of the Temporal server's processes. */
   serverCpuMs: number;
   wallMs: number;
+}
+
+export interface ServerReading {
+  at: number;
+  persistence: OperationCounts;
+  taskErrors: OperationCounts;
+  cpu: number;
+}
+
+/** The server's counters now: a phase's cost is the difference of two readings. */
+export async function readServer(target: TemporalTarget): Promise<ServerReading> {
+  return { at: Date.now(), persistence: await target.persistenceRequests(), taskErrors: await target.taskErrors(), cpu: target.cpuMs() };
+}
+
+export function phaseCost(from: ServerReading, to: ServerReading): PhaseCost {
+  return {
+    persistence: countsDelta(from.persistence, to.persistence),
+    taskErrors: countsDelta(from.taskErrors, to.taskErrors),
+    serverCpuMs: to.cpu - from.cpu,
+    wallMs: to.at - from.at,
+  };
 }
 
 export interface TemporalReleaseResult extends DownstreamResult {
@@ -156,13 +183,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       `${options.label}: scheduling ${n} held until ${new Date(releaseAtMs).toISOString()} (staging lead ${prestageSeconds} s, ` +
         `spread ${spreadSeconds} s, SQS latency ${bench.latencyMs} ms, ${target.description})`,
     );
-    const reading = async (): Promise<{ at: number; persistence: OperationCounts; cpu: number }> => ({ at: Date.now(), persistence: await target.persistenceRequests(), cpu: target.cpuMs() });
-    const cost = (from: { at: number; persistence: OperationCounts; cpu: number }, to: { at: number; persistence: OperationCounts; cpu: number }): PhaseCost => ({
-      persistence: countsDelta(from.persistence, to.persistence),
-      serverCpuMs: to.cpu - from.cpu,
-      wallMs: to.at - from.at,
-    });
-    const beforeIntake = await reading();
+    const beforeIntake = await readServer(target);
     const scheduleStart = performance.now();
     const results = await notifications.scheduleMany(inputs, { concurrency: options.scheduleConcurrency });
     const scheduleMs = performance.now() - scheduleStart;
@@ -176,7 +197,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     const idleFrom = listedMs === undefined ? undefined : await waitUntilIdle(target, { deadlineMs: windowOpensMs - 2_000 });
     if (idleFrom === undefined || idleFrom > windowOpensMs - 2_000) throw new TooLateError(scheduleMs, n, 'were not all held 2 s before the send window');
     const heldAt = idleFrom;
-    const atHeld = await reading();
+    const atHeld = await readServer(target);
     log(`  all ${n} held ${((heldAt - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((windowOpensMs - heldAt) / 1000).toFixed(1)} s before the send window`);
     if (options.whileWaiting) await options.whileWaiting(windowOpensMs - 5_000);
 
@@ -186,7 +207,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       ...(workerProcesses.length > 0 ? { 'worker processes': workerPids() } : {}),
     }, { sendsElsewhere: workerProcesses.length > 0 });
     await sleep(windowOpensMs - Date.now() - 300);
-    const atWindow = await reading();
+    const atWindow = await readServer(target);
     watch.openWindow();
     let rssPeak = 0;
     const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, workerPids().reduce((sum, pid) => sum + rssOf(pid), 0))), 1_000);
@@ -197,7 +218,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       watch.markLastSend(Date.now());
     }
     const lastSendAt = await watch.lastSend;
-    const atLastSend = await reading();
+    const atLastSend = await readServer(target);
     if (leadMs > 0) {
       const margin = (releaseAtMs - lastSendAt) / 1000;
       log(`  staged ${n} in ${((lastSendAt - windowOpensMs) / 1000).toFixed(1)} s, the last ${Math.abs(margin).toFixed(1)} s ${margin >= 0 ? 'before' : 'AFTER'} T`);
@@ -205,14 +226,15 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     const figures = await watch.finish({ releaseAtMs, ownReleaseMs: (id) => releaseAtMs + morningSpreadOffsetMs(id, spreadSeconds), label: options.label });
     clearInterval(rssTimer);
     await waitForCount(client, closedQuery(taskQueue), n, { pollMs: 1_000, stallMs: 60_000, what: 'closed' });
-    const atClosed = await reading();
-    const phases = { intake: cost(beforeIntake, atHeld), window: cost(atWindow, atLastSend), wholeLife: cost(beforeIntake, atClosed) };
+    const atClosed = await readServer(target);
+    const phases = { intake: phaseCost(beforeIntake, atHeld), window: phaseCost(atWindow, atLastSend), wholeLife: phaseCost(beforeIntake, atClosed) };
     const perN = (counts: OperationCounts) => (totalOf(counts) / n).toFixed(1);
     log(
       `  released ${n} in ${(figures.totalMs / 1000).toFixed(2)} s after T (${Math.round(figures.throughput)}/s), first ${figures.firstMs} ms, ` +
         `lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms, ${figures.early} early, ${figures.duplicates} twice; persistence requests per notification: ` +
         `intake ${perN(phases.intake.persistence)}, send window ${perN(phases.window.persistence)}, whole life ${perN(phases.wholeLife.persistence)}; ` +
-        `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}; ${figures.sends} sent in ${figures.sendRequests} SQS requests`,
+        `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}; server task errors in the send window ${totalOf(phases.window.taskErrors ?? {})}; ` +
+        `${figures.sends} sent in ${figures.sendRequests} SQS requests`,
     );
     return {
       system: leadMs > 0 ? 'staged' : 'unstaged',

@@ -1,8 +1,8 @@
 /**
  * The Temporal server under test, as the release runs see it: an address with a client and a
- * worker connection, its persistence requests by operation, and the CPU of its processes. The
- * benchmark starts a fresh dev server per run (startDevServerTarget); another server (a cluster)
- * only has to provide the same three things.
+ * worker connection, its metrics (persistence requests, frontend requests and failed history tasks,
+ * by operation), and the CPU of its processes. The benchmark starts a fresh dev server per run
+ * (devServerTarget); another server (a cluster) only has to provide the same three things.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Config } from '../src/config';
@@ -10,7 +10,7 @@ import { dataConverterFromConfig } from '../src/security/dataConverter';
 import { freePort } from '../src/stack/ports';
 import { startDevServer } from '../src/stack/temporalServers';
 import { cpuOfPids, descendantsMatching, sleep } from './common';
-import { PERSISTENCE_REQUESTS, scrape, sumByLabel, type OperationCounts } from './metrics';
+import { PERSISTENCE_REQUESTS, scrape, sumByLabel, TASK_ERRORS, type OperationCounts } from './metrics';
 
 export interface TemporalTarget {
   /** What the report calls it, e.g. "dev server (in memory)". */
@@ -22,6 +22,8 @@ export interface TemporalTarget {
   persistenceRequests(): Promise<OperationCounts>;
   /** Frontend requests so far, by operation (RespondWorkflowTaskCompleted, say). */
   serviceRequests(): Promise<OperationCounts>;
+  /** History tasks that failed and were retried so far, by operation (TimerActiveTaskUserTimer, say). */
+  taskErrors(): Promise<OperationCounts>;
   /** CPU time (user + system, ms) its processes have used so far. */
   cpuMs(): number;
   /** Its processes, so that the per-process CPU table can name them. */
@@ -72,6 +74,7 @@ export function devServerTarget(options: { dbFilename?: string } = {}): Temporal
       namespace: config.temporal.namespace,
       persistenceRequests: async () => sumByLabel(await scrape(metricsUrl), PERSISTENCE_REQUESTS, 'operation'),
       serviceRequests: async () => sumByLabel(await scrape(metricsUrl), 'service_requests', 'operation'),
+      taskErrors: async () => sumByLabel(await scrape(metricsUrl), TASK_ERRORS, 'operation'),
       cpuMs: () => cpuOfPids(pids),
       pids: () => pids,
       stop: () => env.teardown(),

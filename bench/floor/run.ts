@@ -8,9 +8,9 @@ import { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/config';
 import { dataConverterFromConfig } from '../../src/security/dataConverter';
 import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, waitForCount, type ReleaseFigures } from '../common';
-import { countsDelta, totalOf, type OperationCounts } from '../metrics';
+import { totalOf } from '../metrics';
 import { nextWholeMinute } from '../../src/policy';
-import { TooLateError, workflowBundle, type PhaseCost } from '../temporal';
+import { phaseCost, readServer, TooLateError, workflowBundle, type PhaseCost } from '../temporal';
 import { waitUntilIdle, type TemporalTargetFactory } from '../temporalTarget';
 import { releaseFloorWorkflow } from './workflows';
 
@@ -47,14 +47,8 @@ export async function runReleaseFloor(options: { config: Config; target: Tempora
     running.catch(() => undefined);
     const client = target.env.client;
     const releaseAtMs = nextWholeMinute((n / options.expectedIntakePerSecond) * 1000 + 15_000, Date.now());
-    const reading = async () => ({ at: Date.now(), persistence: await target.persistenceRequests(), cpu: target.cpuMs() });
-    const cost = (from: Awaited<ReturnType<typeof reading>>, to: Awaited<ReturnType<typeof reading>>): PhaseCost => ({
-      persistence: countsDelta(from.persistence, to.persistence) as OperationCounts,
-      serverCpuMs: to.cpu - from.cpu,
-      wallMs: to.at - from.at,
-    });
     log(`${options.label}: starting ${n} timer-only workflows held until ${new Date(releaseAtMs).toISOString()} (${target.description})`);
-    const beforeIntake = await reading();
+    const beforeIntake = await readServer(target);
     const completedBefore = (await target.serviceRequests()).RespondWorkflowTaskCompleted ?? 0;
     const scheduleStart = performance.now();
     // The same 32 starts in flight as NotificationClient.scheduleMany uses.
@@ -76,15 +70,15 @@ export async function runReleaseFloor(options: { config: Config; target: Tempora
     const idleFrom = await waitUntilIdle(target, { deadlineMs: releaseAtMs - 2_000 });
     // All first tasks ran, but the server was still busy: held later than now, so slower than this pace.
     if (idleFrom === undefined || idleFrom > releaseAtMs - 2_000) throw new TooLateError(scheduleMs, n, 'were not all held 2 s before T', heldPace(n));
-    const atHeld = await reading();
+    const atHeld = await readServer(target);
     log(`  all ${n} held ${((idleFrom - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((releaseAtMs - idleFrom) / 1000).toFixed(1)} s before T`);
     await sleep(releaseAtMs - Date.now() - 300);
-    const atWindow = await reading();
+    const atWindow = await readServer(target);
     const cpuBefore = cpuByComponent({ 'temporal server': target.pids() });
     const completedQuery = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
     await waitForCount(client, completedQuery, n, { pollMs: 1_000, stallMs: 60_000, what: 'floor workflows completed' });
     const cpuMs = cpuDelta(cpuBefore, cpuByComponent({ 'temporal server': target.pids() }));
-    const atDone = await reading();
+    const atDone = await readServer(target);
     const closed = new Map<string, number>();
     for await (const execution of client.workflow.list({ query: completedQuery })) {
       closed.set(execution.workflowId, execution.closeTime!.getTime());
@@ -92,10 +86,11 @@ export async function runReleaseFloor(options: { config: Config; target: Tempora
     if (closed.size !== n) throw new Error(`${closed.size} of ${n} floor workflows completed`);
     const figures = releaseFigures(closed, releaseAtMs);
     if (figures.early > 0) log(`  !!! ${options.label}: ${figures.early} floor workflows completed before T`);
-    const phases = { intake: cost(beforeIntake, atHeld), window: cost(atWindow, atDone), wholeLife: cost(beforeIntake, atDone) };
+    const phases = { intake: phaseCost(beforeIntake, atHeld), window: phaseCost(atWindow, atDone), wholeLife: phaseCost(beforeIntake, atDone) };
     log(
       `  released ${n} in ${(figures.totalMs / 1000).toFixed(2)} s (${Math.round(figures.throughput)}/s); persistence requests per notification: ` +
-        `release ${(totalOf(phases.window.persistence) / n).toFixed(1)}, whole life ${(totalOf(phases.wholeLife.persistence) / n).toFixed(1)}; cpu ${JSON.stringify(cpuMs)}`,
+        `release ${(totalOf(phases.window.persistence) / n).toFixed(1)}, whole life ${(totalOf(phases.wholeLife.persistence) / n).toFixed(1)}; ` +
+        `server task errors in the release ${totalOf(phases.window.taskErrors ?? {})}; cpu ${JSON.stringify(cpuMs)}`,
     );
     return {
       system: 'temporal floor (timer-only workflow)',

@@ -262,8 +262,8 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
 }
 
 /**
- * A run placed by the intake rate `pace` has seen so far: a run whose intake was too slow for its T
- * is discarded and retried (twice at most) with T placed for the rate it reached.
+ * A run placed by `pace`, the rate at which the previous run became held: a run that was not all
+ * held in time for its T is discarded and retried (twice at most) with T placed for the rate it reached.
  */
 export async function placedByPace<R extends { n: number; intakePerSecond: number; heldAfterLastStartMs: number }>(
   run: (expectedIntakePerSecond: number) => Promise<R>,

@@ -14,7 +14,7 @@ import type { Config } from '../src/config';
 import { dataConverterFromConfig } from '../src/security/dataConverter';
 import { startCluster, type RunningCluster } from '../src/stack/cluster/startCluster';
 import { cpuOfPids, log } from './common';
-import { PERSISTENCE_REQUESTS, scrape, sumByLabel, TASK_ERRORS } from './metrics';
+import { operationCountersAt } from './metrics';
 import type { TemporalReleaseResult } from './temporal';
 import type { TemporalTargetFactory } from './temporalTarget';
 
@@ -43,9 +43,7 @@ export function clusterTarget(cluster: RunningCluster): TemporalTargetFactory {
       description: `cluster (PostgreSQL, ${cluster.shards} shards)`,
       env: { client, nativeConnection, namespace, address: cluster.addresses.temporal },
       namespace,
-      persistenceRequests: async () => sumByLabel(await scrape(cluster.addresses.metrics), PERSISTENCE_REQUESTS, 'operation'),
-      serviceRequests: async () => sumByLabel(await scrape(cluster.addresses.metrics), 'service_requests', 'operation'),
-      taskErrors: async () => sumByLabel(await scrape(cluster.addresses.metrics), TASK_ERRORS, 'operation'),
+      ...operationCountersAt(cluster.addresses.metrics),
       cpuMs: () => cpuOfPids(pids()),
       pids,
       pidsByRole,

@@ -53,3 +53,9 @@ export const PERSISTENCE_REQUESTS = 'persistence_requests';
  * retried, by `operation`: on the dev server, the sign of its one SQLite connection falling behind.
  */
 export const TASK_ERRORS = 'task_errors';
+
+/** The counters a release run reads from a Temporal server's Prometheus endpoint, each by `operation`. */
+export function operationCountersAt(metricsUrl: string) {
+  const byOperation = (metric: string) => async () => sumByLabel(await scrape(metricsUrl), metric, 'operation');
+  return { persistenceRequests: byOperation(PERSISTENCE_REQUESTS), serviceRequests: byOperation('service_requests'), taskErrors: byOperation(TASK_ERRORS) };
+}

@@ -10,7 +10,7 @@ import { dataConverterFromConfig } from '../src/security/dataConverter';
 import { freePort } from '../src/stack/ports';
 import { startDevServer } from '../src/stack/temporalServers';
 import { cpuOfPids, descendantsMatching, sleep } from './common';
-import { PERSISTENCE_REQUESTS, scrape, sumByLabel, TASK_ERRORS, type OperationCounts } from './metrics';
+import { operationCountersAt, scrape, type OperationCounts } from './metrics';
 
 export interface TemporalTarget {
   /** What the report calls it, e.g. "dev server (in memory)". */
@@ -72,9 +72,7 @@ export function devServerTarget(options: { dbFilename?: string } = {}): Temporal
       description: options.dbFilename ? 'dev server (SQLite file)' : 'dev server (in memory)',
       env,
       namespace: config.temporal.namespace,
-      persistenceRequests: async () => sumByLabel(await scrape(metricsUrl), PERSISTENCE_REQUESTS, 'operation'),
-      serviceRequests: async () => sumByLabel(await scrape(metricsUrl), 'service_requests', 'operation'),
-      taskErrors: async () => sumByLabel(await scrape(metricsUrl), TASK_ERRORS, 'operation'),
+      ...operationCountersAt(metricsUrl),
       cpuMs: () => cpuOfPids(pids),
       pids: () => pids,
       stop: () => env.teardown(),

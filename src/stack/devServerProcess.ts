@@ -12,7 +12,7 @@ import { spawnManaged, type ManagedProcess } from './managedProcess';
 import { freePort } from './ports';
 import { provisionTemporalCli } from './provision';
 import type { ProvisionOptions } from './provisionTypes';
-import { SQLITE_FILE_PRAGMAS } from './temporalServers';
+import { DEV_SERVER_DYNAMIC_CONFIG, SQLITE_FILE_PRAGMAS } from './temporalServers';
 
 export interface DevServerProcess {
   /** host:port of its frontend. */
@@ -42,6 +42,7 @@ export async function startDevServerProcess(options: ProvisionOptions & { dbFile
     '--ip', '127.0.0.1', '--port', String(port), '--headless',
     '--db-filename', options.dbFilename,
     ...SQLITE_FILE_PRAGMAS,
+    ...DEV_SERVER_DYNAMIC_CONFIG,
     ...NOTIFICATION_SEARCH_ATTRIBUTES.flatMap(({ name, type }) => ['--search-attribute', `${name}=${searchAttributeTypeName(type)}`]),
     '--log-level', 'error',
   ];

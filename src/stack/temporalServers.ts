@@ -49,6 +49,18 @@ function explain(provisioned: ProvisionedServer, what: string, error: unknown): 
  */
 export const SQLITE_FILE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
 
+/**
+ * The CLI's dev server turns on `system.forceSearchAttributesCacheRefreshOnRead`, which the server
+ * documents as "should not be turned on in production": every read of the search attributes or of
+ * the namespace goes to the database, so that attributes created while it runs can be used at once.
+ * Our notifications carry search attributes, so that was 4 of the 6 database requests of each
+ * start and 7 of the 13.5 of each release (bench/README.md, "What the release waited on"). This
+ * project's attributes are written into the database before the server starts
+ * (`--search-attribute`), so the servers' caches (60 s) start from them; an attribute created later
+ * with `temporal operator search-attribute create` can take up to a minute to be usable.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false'];
+
 /** The dev server with this project's search attributes registered (an existing SQLite file keeps them). */
 export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const cli = await provisionTemporalCli(options);
@@ -67,6 +79,7 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
         namespace: options.namespace,
         searchAttributes: [...NOTIFICATION_SEARCH_ATTRIBUTES],
         extraArgs: [
+          ...DEV_SERVER_DYNAMIC_CONFIG,
           ...(options.dbFilename ? SQLITE_FILE_PRAGMAS : []),
           ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
           ...(options.metricsPort !== undefined ? ['--metrics-port', String(options.metricsPort)] : []),

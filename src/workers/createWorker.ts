@@ -22,6 +22,16 @@ export interface NotificationWorkerOptions {
 export { WORKFLOWS_PATH };
 
 /**
+ * The share of the workflow-task pollers that poll the task queue itself rather than this worker's
+ * sticky queue. A release is the first workflow task of its workflow (a held notification waits on
+ * its start delay, in no worker's cache), and first tasks come only through the task queue. The
+ * SDK's default, 0.2, left 2 of its 10 pollers to the release and the tasks waiting on the server
+ * (bench/README.md, "What the release waited on"). The sticky queue keeps 2, for the workflows that
+ * wait in a cache: a send's retry, an update during the send.
+ */
+const NON_STICKY_POLL_SHARE = 0.8;
+
+/**
  * One worker process on the shared task queue. Workers are stateless apart from their workflow
  * cache, so any number of them can poll the same queue: that is how the system scales out.
  */
@@ -38,6 +48,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Pr
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
+    nonStickyToStickyPollRatio: NON_STICKY_POLL_SHARE,
     ...options.overrides,
   });
 }

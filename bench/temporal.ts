@@ -234,7 +234,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
         `lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms, ${figures.early} early, ${figures.duplicates} twice; persistence requests per notification: ` +
         `intake ${perN(phases.intake.persistence)}, send window ${perN(phases.window.persistence)}, whole life ${perN(phases.wholeLife.persistence)}; ` +
         `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}; server task errors in the send window ${totalOf(phases.window.taskErrors ?? {})}; ` +
-        `${figures.sends} sent in ${figures.sendRequests} SQS requests`,
+        (Number.isNaN(figures.sends) ? 'the worker processes sent (not counted here)' : `${figures.sends} sent in ${figures.sendRequests} SQS requests`),
     );
     return {
       system: leadMs > 0 ? 'staged' : 'unstaged',

@@ -1,7 +1,14 @@
 /**
  * The namespace and this project's search attributes on a fresh (or existing) cluster, as
  * docker/temporal/setup-namespace.sh does for compose: created only where missing, then waited
- * for until the frontend serves them (its namespace cache refreshes every few seconds).
+ * for until the servers use them.
+ *
+ * On SQL visibility a custom search attribute is an alias of a pre-allocated column, kept in the
+ * namespace. Each service reads it from its namespace cache, which refreshes every 2 s
+ * (`system.namespaceCacheRefreshInterval`); the cluster does not force a re-read on every lookup
+ * (docker/temporal/dynamicconfig/docker.yaml says why). So after adding attributes this waits until
+ * the frontend answers a visibility query on them, and then one more refresh interval for the
+ * history service, which checks the attributes a workflow upserts.
  */
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -12,6 +19,8 @@ import { INDEXED_VALUE_TYPE } from '../temporalServers';
 export const NAMESPACE_RETENTION_DAYS = 7;
 
 const ALREADY_EXISTS = 6; // gRPC status code
+/** Twice `system.namespaceCacheRefreshInterval` (2 s, the server's default, which docker.yaml keeps). */
+const NAMESPACE_CACHE_CATCH_UP_MS = 4_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type AddSearchAttributesRequest = Parameters<Connection['operatorService']['addSearchAttributes']>[0];
@@ -60,15 +69,19 @@ export async function ensureNamespace(address: string, namespace: string, timeou
         namespace,
         searchAttributes: Object.fromEntries(toAdd.map((name) => [name, wanted[name]])),
       } as AddSearchAttributesRequest);
-      created = true;
     }
     await retrying(`search attributes of ${namespace} were not registered`, timeoutMs, async () => ((await missing()).length === 0 ? true : undefined));
-    // Visibility queries on them work once the frontend's caches have caught up.
+    // Visibility queries on them work once the frontend's namespace cache has caught up. They were
+    // added in one namespace update, so the cache that knows one knows them all.
     const client = new Client({ connection, namespace });
     await retrying(`namespace ${namespace} did not answer a visibility query`, timeoutMs, async () => {
       await client.workflow.count(`NotificationStatus = 'held'`);
       return true;
     });
+    if (toAdd.length > 0) {
+      await sleep(NAMESPACE_CACHE_CATCH_UP_MS); // the history service's cache, which no query shows
+      created = true;
+    }
     return created ? 'created' : 'existed';
   } finally {
     await connection.close();

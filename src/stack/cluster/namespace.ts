@@ -7,7 +7,7 @@
  * namespace. Each service reads it from its namespace cache, which refreshes every 2 s
  * (`system.namespaceCacheRefreshInterval`); the cluster does not force a re-read on every lookup
  * (docker/temporal/dynamicconfig/docker.yaml says why). So after adding attributes this waits until
- * the frontend answers a visibility query on them, and then one more refresh interval for the
+ * the frontend answers a visibility query on them, and then two refresh intervals for the
  * history service, which checks the attributes a workflow upserts.
  */
 import { Client, Connection } from '@temporalio/client';

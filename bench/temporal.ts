@@ -202,10 +202,11 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     if (options.whileWaiting) await options.whileWaiting(windowOpensMs - 5_000);
 
     const expectedIds = new Set(inputs.map((input) => input.notificationId));
+    const sendsElsewhere = workerProcesses.length > 0;
     watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, {
       ...(target.pidsByRole?.() ?? { 'temporal server': target.pids() }),
       ...(workerProcesses.length > 0 ? { 'worker processes': workerPids() } : {}),
-    }, { sendsElsewhere: workerProcesses.length > 0 });
+    }, { sendsElsewhere });
     await sleep(windowOpensMs - Date.now() - 300);
     const atWindow = await readServer(target);
     watch.openWindow();
@@ -234,7 +235,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
         `lag p50 ${figures.lagP50} p99 ${figures.lagP99} ms, ${figures.early} early, ${figures.duplicates} twice; persistence requests per notification: ` +
         `intake ${perN(phases.intake.persistence)}, send window ${perN(phases.window.persistence)}, whole life ${perN(phases.wholeLife.persistence)}; ` +
         `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}; server task errors in the send window ${totalOf(phases.window.taskErrors ?? {})}; ` +
-        (Number.isNaN(figures.sends) ? 'the worker processes sent (not counted here)' : `${figures.sends} sent in ${figures.sendRequests} SQS requests`),
+        (sendsElsewhere ? 'the worker processes sent (not counted here)' : `${figures.sends} sent in ${figures.sendRequests} SQS requests`),
     );
     return {
       system: leadMs > 0 ? 'staged' : 'unstaged',

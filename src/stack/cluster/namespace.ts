@@ -3,12 +3,10 @@
  * docker/temporal/setup-namespace.sh does for compose: created only where missing, then waited
  * for until the servers use them.
  *
- * On SQL visibility a custom search attribute is an alias of a pre-allocated column, kept in the
- * namespace. Each service reads it from its namespace cache, which refreshes every 2 s
- * (`system.namespaceCacheRefreshInterval`); the cluster does not force a re-read on every lookup
- * (docker/temporal/dynamicconfig/docker.yaml says why). So after adding attributes this waits until
- * the frontend answers a visibility query on them, and then two refresh intervals for the
- * history service, which checks the attributes a workflow upserts.
+ * Each service finds the attributes in its namespace cache, refreshed every 2 s, not re-read on
+ * every lookup (docker/temporal/dynamicconfig/docker.yaml says why). So after adding attributes
+ * this waits until the frontend answers a visibility query on them, and then two refresh intervals
+ * for the history service, which checks the attributes a workflow upserts.
  */
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -69,6 +67,7 @@ export async function ensureNamespace(address: string, namespace: string, timeou
         namespace,
         searchAttributes: Object.fromEntries(toAdd.map((name) => [name, wanted[name]])),
       } as AddSearchAttributesRequest);
+      created = true;
     }
     await retrying(`search attributes of ${namespace} were not registered`, timeoutMs, async () => ((await missing()).length === 0 ? true : undefined));
     // Visibility queries on them work once the frontend's namespace cache has caught up. They were
@@ -78,10 +77,7 @@ export async function ensureNamespace(address: string, namespace: string, timeou
       await client.workflow.count(`NotificationStatus = 'held'`);
       return true;
     });
-    if (toAdd.length > 0) {
-      await sleep(NAMESPACE_CACHE_CATCH_UP_MS); // the history service's cache, which no query shows
-      created = true;
-    }
+    if (toAdd.length > 0) await sleep(NAMESPACE_CACHE_CATCH_UP_MS); // the history service's cache, which no query shows
     return created ? 'created' : 'existed';
   } finally {
     await connection.close();

@@ -1,7 +1,7 @@
 # The notification worker, built for production: compiled JavaScript and a workflow bundle built
 # ahead of time (`npm run build`), so a replica starts without tsx or webpack. The same as what
 # `npm run cluster` runs (node dist/workers/main.js). docker-compose.yml runs two.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
@@ -162,6 +163,9 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
           legacyWaitQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-legacy-wait'),
           deadLetterQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-dead-letter'),
           schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
+          contentIdKey: recipientHashKeyFromConfig(config),
+          dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
+          morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
         },
         tuning: config.worker,
         dataConverter: dataConverterFromConfig(config),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { MAX_PRESTAGE_SECONDS } from './policy/staging';
+import { coversLegalWindow, LEGAL_QUIET_WINDOW } from './policy/quietWindow';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -107,6 +108,10 @@ const ConfigSchema = z.object({
   NOTIFY_PRESTAGE_SECONDS: z.coerce.number().int().min(0).max(MAX_PRESTAGE_SECONDS).default(DEFAULT_PRESTAGE_SECONDS),
   /** A send waits at most this many milliseconds for others to share its SendMessageBatch (0 = only sends made together). */
   NOTIFY_SEND_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_SEND_BATCH_WINDOW_MS),
+  /** A notification whose sends fail in this many release windows (days, without a window) ends `failed`. */
+  NOTIFY_SEND_MAX_FAILED_WINDOWS: positiveInt.default(3),
+  /** A delivery queue that is missing or refuses access is retried this long before the notification ends `failed`. */
+  NOTIFY_SEND_MISCONFIGURED_GRACE_SECONDS: nonNegativeInt.default(900),
 
   // The quiet-hours policy
   NOTIFY_QUIET_START: localTimeOfDay.default('21:00'),
@@ -116,12 +121,16 @@ const ConfigSchema = z.object({
   NOTIFY_HELD_CATEGORIES: z.string().default('advertising,order,delivery,refund'),
   /** Spread the morning release of held messages over this many seconds (0 = all at the window's end). */
   NOTIFY_MORNING_SPREAD_SECONDS: nonNegativeInt.default(0),
+  /** Tests and benchmarks only: allow a quiet window narrower than the law's 21:00–08:00 (every decision under it says so). */
+  NOTIFY_ALLOW_NARROWER_QUIET_HOURS: booleanFromEnv.default('false'),
 
   // Legacy wait-queue reconciliation
   NOTIFY_RECONCILE_CRON: z.string().min(1).default('* * * * *'),
   NOTIFY_RECONCILE_MAX_SECONDS: positiveInt.default(50),
   /** A legacy body outside the documented vocabulary: forward it as the old drain did, or dead-letter it. */
   NOTIFY_LEGACY_FOREIGN: z.enum(['forward', 'dead-letter']).default('forward'),
+  /** Copies of one legacy body (without a notificationId) sent within this long are one notification. */
+  NOTIFY_LEGACY_DEDUP_WINDOW_SECONDS: positiveInt.max(86_400).default(300),
 
   // Worker tuning
   NOTIFY_WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(200),
@@ -228,6 +237,8 @@ export interface Config {
     prestageSeconds: number;
     /** How long a worker's send waits for others to share its SendMessageBatch, ms. */
     sendBatchWindowMs: number;
+    /** How long a failing send is tried before the notification ends `failed`. */
+    retryLimits: { maxFailedWindows: number; misconfiguredGraceSeconds: number };
   };
   policy: {
     quietStart: string;
@@ -235,8 +246,10 @@ export interface Config {
     defaultTimeZone: string;
     heldCategories: string[];
     morningSpreadSeconds: number;
+    /** NOTIFY_ALLOW_NARROWER_QUIET_HOURS: the window may be narrower than the law's (tests and benchmarks). */
+    allowNarrowerQuietHours: boolean;
   };
-  reconcile: { cron: string; maxSecondsPerRun: number; foreignBodies: 'forward' | 'dead-letter' };
+  reconcile: { cron: string; maxSecondsPerRun: number; foreignBodies: 'forward' | 'dead-letter'; dedupWindowSeconds: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   codec: {
     /**
@@ -276,6 +289,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = parsed.data;
   const tlsWanted =
     raw.TEMPORAL_TLS ?? Boolean(raw.TEMPORAL_TLS_CLIENT_CERT_PATH || raw.TEMPORAL_API_KEY || raw.TEMPORAL_TLS_SERVER_NAME);
+  if (!raw.NOTIFY_ALLOW_NARROWER_QUIET_HOURS && !coversLegalWindow({ quietStart: raw.NOTIFY_QUIET_START, quietEnd: raw.NOTIFY_QUIET_END })) {
+    throw new ConfigError(
+      `Invalid configuration in the environment:\n  NOTIFY_QUIET_START, NOTIFY_QUIET_END: the window ${raw.NOTIFY_QUIET_START}–${raw.NOTIFY_QUIET_END} ` +
+        `is narrower than the law's ${LEGAL_QUIET_WINDOW.quietStart}–${LEGAL_QUIET_WINDOW.quietEnd} (art. 50); it may be wider, never narrower ` +
+        '(NOTIFY_ALLOW_NARROWER_QUIET_HOURS=true allows it for tests and benchmarks only)',
+    );
+  }
   if (Boolean(raw.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(raw.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
     throw new ConfigError(
       'Invalid configuration in the environment:\n  TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together',
@@ -318,7 +338,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadLetterQueue: raw.NOTIFY_DEAD_LETTER_QUEUE,
       maxMessageBytes: raw.NOTIFY_MAX_MESSAGE_BYTES,
     },
-    delivery: { prestageSeconds: raw.NOTIFY_PRESTAGE_SECONDS, sendBatchWindowMs: raw.NOTIFY_SEND_BATCH_WINDOW_MS },
+    delivery: {
+      prestageSeconds: raw.NOTIFY_PRESTAGE_SECONDS,
+      sendBatchWindowMs: raw.NOTIFY_SEND_BATCH_WINDOW_MS,
+      retryLimits: { maxFailedWindows: raw.NOTIFY_SEND_MAX_FAILED_WINDOWS, misconfiguredGraceSeconds: raw.NOTIFY_SEND_MISCONFIGURED_GRACE_SECONDS },
+    },
     policy: {
       quietStart: raw.NOTIFY_QUIET_START,
       quietEnd: raw.NOTIFY_QUIET_END,
@@ -327,8 +351,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .map((category) => category.trim())
         .filter(Boolean),
       morningSpreadSeconds: raw.NOTIFY_MORNING_SPREAD_SECONDS,
+      allowNarrowerQuietHours: raw.NOTIFY_ALLOW_NARROWER_QUIET_HOURS,
     },
-    reconcile: { cron: raw.NOTIFY_RECONCILE_CRON, maxSecondsPerRun: raw.NOTIFY_RECONCILE_MAX_SECONDS, foreignBodies: raw.NOTIFY_LEGACY_FOREIGN },
+    reconcile: {
+      cron: raw.NOTIFY_RECONCILE_CRON,
+      maxSecondsPerRun: raw.NOTIFY_RECONCILE_MAX_SECONDS,
+      foreignBodies: raw.NOTIFY_LEGACY_FOREIGN,
+      dedupWindowSeconds: raw.NOTIFY_LEGACY_DEDUP_WINDOW_SECONDS,
+    },
     worker: {
       maxConcurrentActivities: raw.NOTIFY_WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: raw.NOTIFY_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

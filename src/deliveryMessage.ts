@@ -5,6 +5,7 @@
  * No AWS import: the attribute shape is SQS's, written out.
  */
 import { createHash } from 'node:crypto';
+import { digestBodyJson, isDigest, type Digest } from './digest';
 import { isLegacyForward, type Deliverable } from './notification';
 
 /** SQS's default (and, before 2025, largest) MaximumMessageSize; a queue may set 1 KiB–1 MiB. */
@@ -28,6 +29,8 @@ export interface DeliveryTimes {
   stagedAt: string;
   /** `immediate`, `held-quiet-hours` or `not-before`. */
   releaseReason: string;
+  /** Decided under a quiet window narrower than the law's (NOTIFY_ALLOW_NARROWER_QUIET_HOURS, tests only). */
+  narrowerThanLaw?: boolean;
 }
 
 /**
@@ -38,17 +41,29 @@ export interface DeliveryTimes {
  * the producer sent.
  */
 export function sqsSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
+  return sqsSafeText(JSON.stringify(value));
 }
 
 /**
- * The body the downstream sender (KakaoTalk / SMS / push gateway) consumes. A legacy forward keeps
- * its original body in the old drain's encoding: a JSON string holding it.
+ * The body the downstream sender (KakaoTalk / SMS / push gateway) consumes:
+ * `{ notificationId, recipient: { id }, channel, category, payload }`. A payload given as JSON text
+ * (`payloadJson`) goes in as that text, so its numbers arrive exactly as written. A legacy forward
+ * keeps its original body in the old drain's encoding: a JSON string holding it.
  */
-export function deliveryMessageBody(deliverable: Deliverable): string {
+export function deliveryMessageBody(deliverable: Deliverable | Digest): string {
+  if (isDigest(deliverable)) return sqsSafeText(digestBodyJson(deliverable));
   if (isLegacyForward(deliverable)) return sqsSafeJson(deliverable.body);
-  const { notificationId, recipient, channel, category, payload } = deliverable;
-  return sqsSafeJson({ notificationId, recipient: { id: recipient.id }, channel, category, payload });
+  const { notificationId, recipient, channel, category, payload, payloadJson } = deliverable;
+  const head = { notificationId, recipient: { id: recipient.id }, channel, category };
+  if (payloadJson === undefined) return sqsSafeJson({ ...head, payload });
+  // The contract checked that it is a JSON object; spliced in as the last member, verbatim.
+  const headJson = sqsSafeJson(head);
+  return `${headJson.slice(0, -1)},"payload":${sqsSafeText(payloadJson.trim())}}`;
+}
+
+/** JSON text with U+FFFE and U+FFFF escaped: they can only stand inside its strings, where the escape means the same. */
+function sqsSafeText(json: string): string {
+  return json.replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
 }
 
 function stringAttribute(value: string): StringAttribute {
@@ -56,18 +71,24 @@ function stringAttribute(value: string): StringAttribute {
 }
 
 /** The attributes that let the downstream sender, and an auditor, see when and why it was released. */
-export function deliveryMessageAttributes(deliverable: Deliverable, times: DeliveryTimes): Record<string, StringAttribute> {
+export function deliveryMessageAttributes(deliverable: Deliverable | Digest, times: DeliveryTimes): Record<string, StringAttribute> {
   return {
     notificationId: stringAttribute(deliverable.notificationId),
-    ...(isLegacyForward(deliverable)
-      ? { legacyForward: stringAttribute('true') }
-      : { category: stringAttribute(deliverable.category), channel: stringAttribute(deliverable.channel) }),
+    ...(isDigest(deliverable)
+      ? { category: stringAttribute('advertising'), channel: stringAttribute(deliverable.channel), digestOf: stringAttribute(String(deliverable.entries.length)) }
+      : isLegacyForward(deliverable)
+        ? { legacyForward: stringAttribute('true') }
+        : { category: stringAttribute(deliverable.category), channel: stringAttribute(deliverable.channel) }),
     scheduledAt: stringAttribute(times.scheduledAt),
     releasedAt: stringAttribute(times.releasedAt),
     stagedAt: stringAttribute(times.stagedAt),
     releaseReason: stringAttribute(times.releaseReason),
+    ...(times.narrowerThanLaw ? { quietHoursOverride: stringAttribute(NARROWER_THAN_LAW) } : {}),
   };
 }
+
+/** The `quietHoursOverride` attribute of a message released under a window narrower than the law's. */
+export const NARROWER_THAN_LAW = 'narrower-than-law';
 
 /** A message's size as SQS counts it against MaximumMessageSize: the body plus every attribute's name, type and value. */
 export function messageBytes(body: string, attributes: Record<string, StringAttribute>): number {
@@ -83,8 +104,14 @@ const PLACEHOLDER_INSTANT = new Date(0).toISOString();
 const LONGEST_REASON = 'held-quiet-hours';
 
 /** The size the delivery message will have, whenever and however it is released. */
-export function deliveryMessageBytes(deliverable: Deliverable): number {
-  const times = { scheduledAt: PLACEHOLDER_INSTANT, releasedAt: PLACEHOLDER_INSTANT, stagedAt: PLACEHOLDER_INSTANT, releaseReason: LONGEST_REASON };
+export function deliveryMessageBytes(deliverable: Deliverable, options: { narrowerThanLaw?: boolean } = {}): number {
+  const times = {
+    scheduledAt: PLACEHOLDER_INSTANT,
+    releasedAt: PLACEHOLDER_INSTANT,
+    stagedAt: PLACEHOLDER_INSTANT,
+    releaseReason: LONGEST_REASON,
+    narrowerThanLaw: options.narrowerThanLaw,
+  };
   return messageBytes(deliveryMessageBody(deliverable), deliveryMessageAttributes(deliverable, times));
 }
 

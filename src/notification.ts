@@ -33,11 +33,35 @@ export function isValidTimeZone(zone: string): boolean {
   return true;
 }
 
+/**
+ * Whether an instant's offset is one a clock can show: at most 14 hours and fewer than 60 minutes
+ * ("+99:99" is well-formed but would move the instant by days). The policy checks the same
+ * (src/policy/quietHours.ts isRealOffset); repeated here because this file imports only zod.
+ */
+function hasRealOffset(instant: string): boolean {
+  const offset = /(Z|[+-]\d{2}(?::?\d{2})?)$/i.exec(instant)?.[1];
+  if (offset === undefined || offset.toUpperCase() === 'Z') return true;
+  const digits = offset.slice(1).replace(':', '');
+  const minutes = Number(digits.slice(2, 4) || '0');
+  return minutes < 60 && Number(digits.slice(0, 2)) * 60 + minutes <= 14 * 60;
+}
+
 const isoInstant = z
   .string()
-  .datetime({ offset: true, message: 'expected an ISO-8601 instant with offset, e.g. 2026-11-23T22:30:00+09:00' });
+  .datetime({ offset: true, message: 'expected an ISO-8601 instant with offset, e.g. 2026-11-23T22:30:00+09:00' })
+  .refine(hasRealOffset, 'expected an offset of at most ±14:00 with fewer than 60 minutes, e.g. +09:00');
 
-const RecipientSchema = z.object({
+/** Text that JSON.parse reads as an object: a payload given as JSON text. */
+function isJsonObjectText(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+const RecipientSchema = z.strictObject({
   id: z.string().min(1).max(200),
   /** IANA zone of the recipient; the quiet window is read in this zone. Unset: the policy's default (Asia/Seoul). */
   timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Seoul').optional(),
@@ -52,19 +76,42 @@ const NotificationIdSchema = z
   .max(200)
   .regex(/^[A-Za-z0-9._:@-]+$/, 'only letters, digits and . _ : @ - are allowed');
 
-const NotificationSchema = z.object({
-  notificationId: NotificationIdSchema,
-  recipient: RecipientSchema,
-  channel: z.enum(CHANNELS),
-  category: z.enum(CATEGORIES),
-  /** What the downstream sender renders: template, variables, text. Passed through untouched. */
-  // A fresh object for each parse: a constant default would be one object shared by every workflow.
-  payload: z.record(z.unknown()).default(() => ({})),
-  /** Not sent before this instant (a producer's own schedule); the quiet window still applies after it. */
-  notBefore: isoInstant.optional(),
-  /** Not sent at all if it could only be released after this instant; the workflow ends `expired`. */
-  expiresAt: isoInstant.optional(),
-});
+/**
+ * Unknown fields are refused, naming them: a producer who writes `expireAt` for `expiresAt` must
+ * hear about it, not get a notification that never expires.
+ */
+const NotificationSchema = z
+  .strictObject({
+    notificationId: NotificationIdSchema,
+    recipient: RecipientSchema,
+    channel: z.enum(CHANNELS),
+    category: z.enum(CATEGORIES),
+    /** What the downstream sender renders: template, variables, text. Passed through untouched. */
+    // A fresh object for each parse: a constant default would be one object shared by every workflow.
+    payload: z.record(z.unknown()).default(() => ({})),
+    /**
+     * The payload as JSON text instead, put into the delivery message byte for byte: for numbers
+     * that a JavaScript number cannot hold exactly (64-bit ids beyond 2^53). The legacy reconciler
+     * uses it, so a legacy payload arrives exactly as its producer wrote it.
+     */
+    payloadJson: z.string().refine(isJsonObjectText, 'expected a JSON object as text').optional(),
+    /** Not sent before this instant (a producer's own schedule); the quiet window still applies after it. */
+    notBefore: isoInstant.optional(),
+    /** Not sent at all if it could only be released at or after this instant; the workflow ends `expired`. */
+    expiresAt: isoInstant.optional(),
+    /**
+     * Among one recipient's notifications held for the same morning with the same key, only the
+     * newest goes; the others end `collapsed` (like FCM's collapse_key). Any category may carry one.
+     */
+    collapseKey: z.string().min(1).max(200).optional(),
+    /** Under the morning cap, higher goes first (default 0). */
+    priority: z.number().int().min(-1000).max(1000).optional(),
+  })
+  .superRefine((notification, ctx) => {
+    if (notification.payloadJson !== undefined && Object.keys(notification.payload).length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['payloadJson'], message: 'give payload or payloadJson, not both' });
+    }
+  });
 
 /**
  * A legacy wait-queue message that is not in the documented vocabulary (a producer's own JSON, or
@@ -164,14 +211,49 @@ export function policySubjectOf(deliverable: Deliverable): {
 function parseWith<T extends z.ZodTypeAny>(schema: T, input: unknown, what: string): z.output<T> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({
-    field: issue.path.join('.') || '(root)',
-    message: issue.message,
-  }));
+  const issues = parsed.error.issues.flatMap((issue) =>
+    issue.code === z.ZodIssueCode.unrecognized_keys
+      ? issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: unknownFieldMessage(key, schemaKeys(schema, issue.path)) }))
+      : [{ field: issue.path.join('.') || '(root)', message: issue.message }],
+  );
   throw new InvalidNotificationError(
     `invalid ${what}: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
     issues,
   );
+}
+
+/** The field names of the object schema at `path` inside `schema` (for "did you mean"). */
+function schemaKeys(schema: z.ZodTypeAny, path: (string | number)[]): string[] {
+  let current: z.ZodTypeAny = schema;
+  for (const step of [undefined, ...path]) {
+    while (current instanceof z.ZodEffects) current = current.innerType();
+    if (!(current instanceof z.ZodObject)) return [];
+    if (step !== undefined) current = (current.shape as Record<string, z.ZodTypeAny>)[String(step)] ?? z.never();
+  }
+  while (current instanceof z.ZodEffects || current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
+    current = current instanceof z.ZodEffects ? current.innerType() : current._def.innerType;
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape as object) : [];
+}
+
+/** "unknown field", with the known field it most likely stands for (at most two edits away). */
+function unknownFieldMessage(key: string, known: string[]): string {
+  const closest = known
+    .map((name) => ({ name, distance: editDistance(key.toLowerCase(), name.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  return closest && closest.distance <= 2 ? `unknown field (did you mean ${closest.name}?)` : 'unknown field';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 const WORKFLOW_ID_PREFIX = 'notification-';
@@ -186,17 +268,42 @@ export function notificationIdOf(workflowId: string): string {
 }
 
 /**
- * held: waiting for its release (or its staging lead); sending: the send has begun; delivered: on
- * the delivery queue (receivable from releasedAt); cancelled; expired: never sent; failed: the
- * delivery queue refused it for good (scheduling the same id again is allowed).
+ * held: waiting for its release (or its staging lead); sending: a send attempt is under way;
+ * retrying: a send failed and is tried again (the next attempt, or the next release window), with
+ * the last error; delivered: on the delivery queue (receivable from releasedAt); cancelled;
+ * expired: never sent; failed: the delivery queue refused it for good, or it kept failing for
+ * longer than the retry limits (scheduling the same id again is allowed); collapsed: a newer one
+ * with its collapse key goes instead; capped: beyond the morning cap; digested: listed in the
+ * morning's digest message instead.
  */
-export type NotificationStatus = 'held' | 'sending' | 'delivered' | 'cancelled' | 'expired' | 'failed';
+export type NotificationStatus =
+  | 'held'
+  | 'sending'
+  | 'retrying'
+  | 'delivered'
+  | 'cancelled'
+  | 'expired'
+  | 'failed'
+  | 'collapsed'
+  | 'capped'
+  | 'digested';
+
+/**
+ * The statuses in which a notification still accepts a cancel, a consent change or a reschedule.
+ * Collapsed, capped and digested are the morning gate's verdicts, which hold until the release
+ * and may still change (a cancel elsewhere frees a place); the notification ends with them then.
+ */
+export const OPEN_STATUSES: readonly NotificationStatus[] = ['held', 'sending', 'retrying', 'collapsed', 'capped', 'digested'];
 
 /** What the notification workflow returns, and what a status query reports while it runs. */
 export interface NotificationResult {
   status: NotificationStatus;
   /** When it is (or was) due to be released, ISO-8601 UTC. */
   releaseAt: string;
+  /** Why then: immediate, held-quiet-hours or not-before. */
+  releaseReason?: string;
+  /** Its expiry, if it has one: it is not sent at or after this instant. */
+  expiresAt?: string;
   /** When it became (or becomes) receivable on the delivery queue. */
   releasedAt?: string;
   /** When it was handed to SQS: before releasedAt when it was staged with a delay. */
@@ -205,4 +312,15 @@ export interface NotificationResult {
   messageId?: string;
   /** Why it failed (status `failed`). */
   failure?: string;
+  /** The last error of a send that keeps failing (status `retrying`). */
+  lastError?: string;
+  /** Failed send attempts since the last decision, and release windows that passed with every attempt failing. */
+  failedAttempts?: number;
+  failedWindows?: number;
+  /** Decided under a quiet window narrower than the law's (tests and benchmarks only). */
+  narrowerThanLaw?: true;
+  /** Collapsed: the newer notification with the same key that went instead. */
+  replacedBy?: string;
+  /** Digested: the digest that listed it (its notification id), and its message id once sent. */
+  digest?: { notificationId: string; messageId?: string };
 }

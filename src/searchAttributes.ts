@@ -1,8 +1,9 @@
 /**
  * The custom search attributes a notification workflow records, so that operators can list
- * held notifications in the Web UI ("NotificationStatus = 'held'") and see when each is due.
- * The local dev server registers them at start; a production namespace needs them created once
- * (`temporal operator search-attribute create`, see the README).
+ * held notifications in the Web UI ("NotificationStatus = 'held'") and see when each is due, and
+ * so that the compliance report can read what each one did. The local dev server registers them at
+ * start; a production namespace needs them created once (`temporal operator search-attribute
+ * create`, see docs/operations.md).
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { isLegacyForward, LEGACY_FORWARD_CATEGORY, type Deliverable } from './notification';
@@ -12,6 +13,8 @@ export const NotificationReleaseAtKey = defineSearchAttributeKey('NotificationRe
 export const NotificationCategoryKey = defineSearchAttributeKey('NotificationCategory', SearchAttributeType.KEYWORD);
 export const NotificationChannelKey = defineSearchAttributeKey('NotificationChannel', SearchAttributeType.KEYWORD);
 export const RecipientIdKey = defineSearchAttributeKey('RecipientId', SearchAttributeType.KEYWORD);
+/** Written when a notification ends: on what grounds it went out when it did (src/evidence.ts). */
+export const NotificationEvidenceKey = defineSearchAttributeKey('NotificationEvidence', SearchAttributeType.KEYWORD);
 
 export const NOTIFICATION_SEARCH_ATTRIBUTES = [
   NotificationStatusKey,
@@ -19,6 +22,7 @@ export const NOTIFICATION_SEARCH_ATTRIBUTES = [
   NotificationCategoryKey,
   NotificationChannelKey,
   RecipientIdKey,
+  NotificationEvidenceKey,
 ] as const;
 
 /**

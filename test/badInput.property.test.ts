@@ -20,7 +20,7 @@ import { classifyLegacyMessage, PoisonLegacyMessageError } from '../src/legacy/l
 import { parseNotification } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
 import { createNotificationWorker } from '../src/workers/createWorker';
-import { stackDeps, startE2EStack, testDataConverter, testRecipientHashKey, type E2EStack } from './helpers/stack';
+import { stackDeps, startE2EStack, testDataConverter, testLegacyIds, testRecipientHashKey, type E2EStack } from './helpers/stack';
 
 /** temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND */
 const UNHANDLED_COMMAND = 1;
@@ -90,7 +90,7 @@ describe('bad legacy bodies (unit)', () => {
       fc.property(legacyBody, (body) => {
         let message;
         try {
-          message = classifyLegacyMessage(body);
+          message = classifyLegacyMessage(body, testLegacyIds());
         } catch (error) {
           assert.ok(error instanceof PoisonLegacyMessageError, `${JSON.stringify(body).slice(0, 200)} threw ${String(error)}`);
           assert.ok(error.message.length > 0);
@@ -98,7 +98,7 @@ describe('bad legacy bodies (unit)', () => {
         }
         if (message.kind === 'foreign') {
           assert.equal(message.forward.body, body);
-          assert.match(message.forward.notificationId, /^legacy-[0-9a-f]{32}$/);
+          assert.match(message.forward.notificationId, /^legacy-[0-9a-f]{32}-\d+$/);
         } else {
           assert.deepEqual(parseNotification(message.notification), message.notification);
         }
@@ -154,7 +154,7 @@ describe('bad notifications through the CLI and the client (dev server + Elastic
           return;
         }
         assert.equal(code, 1, `exit ${code}: ${stderr.text}`);
-        assert.match(stderr.text, /^schedule failed: (SyntaxError|InvalidNotificationError): /);
+        assert.match(stderr.text, /^schedule failed: (NotificationFileError|InvalidNotificationError): /);
       }),
       { numRuns: RUNS },
     );

@@ -154,11 +154,16 @@ describe('preview, one notification from flags', () => {
   });
   test('the NOTIFY_QUIET_* environment and --zone: an end in New York’s spring-forward gap', async () => {
     const run = await cli(['preview', '--at', '2026-03-07T23:00:00-05:00', '--zone', 'America/New_York', '--json'], {
-      env: { NOTIFY_QUIET_END: '02:30' },
+      // A window ending in the gap is narrower than the law's 21:00–08:00: only with the test override, which the record names.
+      env: { NOTIFY_QUIET_END: '02:30', NOTIFY_ALLOW_NARROWER_QUIET_HOURS: 'true' },
     });
     const [record] = jsonLines(run.stdout);
     assert.equal(record?.releaseAt, '2026-03-08T07:00:00.000Z');
     assert.equal(record?.releaseAtLocal, '2026-03-08T03:00:00.000-04:00');
+    assert.equal(record?.narrowerThanLaw, true);
+    const refused = await cli(['preview', '--at', '2026-03-07T23:00:00-05:00', '--json'], { env: { NOTIFY_QUIET_END: '02:30' } });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /narrower than the law/);
   });
   test('NOTIFY_DEFAULT_TIME_ZONE applies to a recipient without a zone', async () => {
     const run = await cli(['preview', '--at', '2026-11-23T22:00:00Z', '--json'], { env: { NOTIFY_DEFAULT_TIME_ZONE: 'Europe/London' } });

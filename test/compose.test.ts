@@ -56,26 +56,35 @@ function resolvedCompose(): { services: Record<string, ComposeService> } {
   return resolved;
 }
 
-function readResolvedCompose(): { services: Record<string, ComposeService> } {
+function readResolvedCompose(env: NodeJS.ProcessEnv = process.env): { services: Record<string, ComposeService> } {
   const compose = dockerCompose();
   const shebang = readFileSync(compose, 'utf8').split('\n', 1)[0] ?? '';
-  const yaml = execFileSync(compose, ['-f', COMPOSE_FILE, 'config'], { cwd: ROOT, encoding: 'utf8' });
+  const yaml = execFileSync(compose, ['-f', COMPOSE_FILE, 'config'], { cwd: ROOT, encoding: 'utf8', env });
   if (shebang.startsWith('#!') && shebang.includes('python')) {
     const python = shebang.slice(2).trim().split(/\s+/)[0]!;
     const json = execFileSync(python, ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { input: yaml, encoding: 'utf8' });
     return JSON.parse(json);
   }
   // Compose v2 (a Go binary) prints JSON itself.
-  return JSON.parse(execFileSync(compose, ['-f', COMPOSE_FILE, 'config', '--format', 'json'], { cwd: ROOT, encoding: 'utf8' }));
+  return JSON.parse(execFileSync(compose, ['-f', COMPOSE_FILE, 'config', '--format', 'json'], { cwd: ROOT, encoding: 'utf8', env }));
 }
 
 /** A service's environment as the configuration reads it (a bare `VAR:` is empty). */
 const envOf = (service: ComposeService): Record<string, string> =>
   Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, value ?? '']));
 
-/** A service's published ports as `host:container`, whichever form compose printed them in. */
-const portsOf = (service: ComposeService): string[] =>
-  (service.ports ?? []).map((port) => (typeof port === 'string' ? port : `${port.published}:${port.target}`));
+/** A service's published ports as { host address, host port, container port }, whichever form compose printed them in. */
+function publishedPorts(service: ComposeService): { hostIp: string; published: string; target: string }[] {
+  return (service.ports ?? []).map((port) => {
+    if (typeof port !== 'string') return { hostIp: (port as { host_ip?: string }).host_ip ?? '', published: String(port.published), target: String(port.target) };
+    const parts = port.replace(/\/(tcp|udp)$/, '').split(':');
+    const [target, published, hostIp] = [parts.pop()!, parts.pop() ?? '', parts.join(':')];
+    return { hostIp, published, target };
+  });
+}
+
+/** A service's published ports as `host:container`. */
+const portsOf = (service: ComposeService): string[] => publishedPorts(service).map(({ published, target }) => `${published}:${target}`);
 
 function mountSource(service: ComposeService, target: string): string | undefined {
   for (const volume of service.volumes ?? []) {
@@ -121,6 +130,17 @@ function clusterServerVariables(): Record<string, string> {
 describe('docker-compose.yml', () => {
   test('is valid for docker-compose (config -q)', () => {
     execFileSync(dockerCompose(), ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  });
+
+  test('every published port listens on loopback only, unless NOTIFY_PUBLISH_ADDRESS asks for another address', () => {
+    // The Temporal frontend has no authentication, ElasticMQ none either: not on every interface by default.
+    const published = Object.entries(resolvedCompose().services).flatMap(([name, service]) => publishedPorts(service).map((port) => ({ name, ...port })));
+    assert.ok(published.length >= 4, `expected the frontend, the UI, ElasticMQ and the codec server published, got ${published.map((port) => port.name).join(', ')}`);
+    for (const port of published) assert.equal(port.hostIp, '127.0.0.1', `${port.name} publishes ${port.published} on "${port.hostIp || 'every interface'}"`);
+    const everywhere = readResolvedCompose({ ...process.env, NOTIFY_PUBLISH_ADDRESS: '0.0.0.0' });
+    for (const [name, service] of Object.entries(everywhere.services)) {
+      for (const port of publishedPorts(service)) assert.equal(port.hostIp, '0.0.0.0', `${name} with NOTIFY_PUBLISH_ADDRESS=0.0.0.0`);
+    }
   });
 
   test('ElasticMQ gets the queue file that the local stack generates', () => {

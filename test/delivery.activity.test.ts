@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { QueueDoesNotExist, RequestThrottled, SQSClient } from '@aws-sdk/client-sqs';
+import { InvalidMessageContents, KmsDisabled, QueueDoesNotExist, RequestThrottled, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDeliveryActivities } from '../src/activities/delivery';
@@ -17,11 +17,42 @@ const QUEUE = 'http://127.0.0.1:9/000000000000/notification-delivery';
 const metadata = { $metadata: {}, message: 'from SQS' };
 
 describe('delivery failures', () => {
-  test('a missing queue is non-retryable, with its own type', () => {
+  test('a missing queue has its own type, retried by the workflow for a bounded time (a redeploy may be recreating it)', () => {
     const classified = classifySqsError(new QueueDoesNotExist(metadata), QUEUE);
     assert.ok(classified instanceof ApplicationFailure);
     assert.equal(classified.type, 'QueueDoesNotExist');
-    assert.equal(classified.nonRetryable, true);
+    assert.equal(classified.nonRetryable, false);
+  });
+
+  test('every client fault is classified: the message refused (never retried), or the request refused (retried for a bounded time)', () => {
+    const fault = (name: string, status: number) =>
+      new SQSServiceException({ name, $fault: status < 500 ? 'client' : 'server', $metadata: { httpStatusCode: status }, message: `${name} from SQS` });
+    const cases: [unknown, string | undefined][] = [
+      [new InvalidMessageContents(metadata), 'InvalidQueueMessage'],
+      [fault('InvalidParameterValue', 400), 'InvalidQueueMessage'],
+      [fault('InvalidParameterValueException', 400), 'InvalidQueueMessage'],
+      [fault('AccessDenied', 403), 'QueueRequestRefused'],
+      [fault('AccessDeniedException', 400), 'QueueRequestRefused'],
+      [new KmsDisabled(metadata), 'QueueRequestRefused'],
+      [fault('KMS.DisabledException', 400), 'QueueRequestRefused'],
+      [fault('InvalidClientTokenId', 403), 'QueueRequestRefused'],
+      [fault('SomethingNewFromSqs', 400), 'QueueRequestRefused'],
+      // Load and outages stay transient: the workflow retries them until the send's deadline.
+      [fault('ThrottlingException', 400), undefined],
+      [fault('InternalError', 500), undefined],
+      [fault('ServiceUnavailable', 503), undefined],
+    ];
+    for (const [error, type] of cases) {
+      const classified = classifySqsError(error, QUEUE);
+      const name = (error as Error).name;
+      if (type === undefined) {
+        assert.equal(classified, error, `${name} must stay transient`);
+      } else {
+        assert.ok(classified instanceof ApplicationFailure, `${name} must be classified`);
+        assert.equal(classified.type, type, name);
+        assert.equal(classified.nonRetryable, type === 'InvalidQueueMessage', name);
+      }
+    }
   });
 
   test('throttling is left to Temporal to retry with backoff', () => {

@@ -15,6 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { createActivities } from '../src/activities';
+import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient, type NotificationClientSettings } from '../src/client';
 import { loadConfig } from '../src/config';
 import { encodeLegacyBody, parseLegacyMessage } from '../src/legacy/legacyMessage';
@@ -27,7 +28,7 @@ import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
 import { workflowCodeOptions } from '../src/workers/workflowCode';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
 import { attribute, collectMessages } from './helpers/queues';
-import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
+import { startTimeSkippingEnv, testDataConverter, testLegacyIds, testRecipientHashKey } from './helpers/stack';
 
 const TASK_QUEUE = 'delivery-outage-test';
 let env: TestWorkflowEnvironment;
@@ -67,6 +68,9 @@ function workerFor(deliveryQueueUrl: string): Promise<Worker> {
       legacyWaitQueueUrl: queues.wait,
       deadLetterQueueUrl: queues.deadLetter,
       schedulerFor: (client) => new NotificationClient({ client, ...settings() }),
+      contentIdKey: testRecipientHashKey(),
+      dedupWindowMs: testLegacyIds().dedupWindowMs,
+      morningGatesFor: (client) => new MorningGates(client, TASK_QUEUE),
     }),
   });
 }
@@ -87,7 +91,7 @@ describe('a delivery queue misnamed for an hour (time-skipping + ElasticMQ, noth
     const client = new NotificationClient({ client: env.client, ...settings() });
     const input = { notificationId: 'outage-order-1', recipient: { id: 'user-7' }, channel: 'sms' as const, category: 'order' as const, payload: { order: 1 } };
     const legacyBody = encodeLegacyBody({ notificationId: 'outage-legacy-1', recipientId: 'user-8', channel: 'KAKAO', type: 'DELIVERY', payload: { parcel: 2 } }, { doubleEncoded: true });
-    const legacyId = parseLegacyMessage(legacyBody).notificationId;
+    const legacyId = parseLegacyMessage(legacyBody, testLegacyIds()).notificationId;
 
     const misnamed = await workerFor(`${queues.delivery}-typo`);
     await misnamed.runUntil(async () => {
@@ -127,5 +131,25 @@ describe('a delivery queue misnamed for an hour (time-skipping + ElasticMQ, noth
 
     const delivered = await collectMessages(sqs, queues.delivery, { expected: 2, quietMs: 1_500 });
     assert.deepEqual(delivered.map((message) => attribute(message, 'notificationId')).sort(), [input.notificationId, legacyId].sort());
+  });
+
+  test('a queue missing for five minutes (a redeploy) is retried, shown as retrying, and delivered once it is back', { timeout: 180_000 }, async () => {
+    const name = `outage-redeploy-${Date.now().toString(36)}`;
+    const url = queues.delivery.replace(/outage-delivery$/, name);
+    const client = new NotificationClient({ client: env.client, ...settings() });
+    const input = { notificationId: `${name}-order`, recipient: { id: 'user-9' }, channel: 'sms' as const, category: 'order' as const, payload: { order: 9 } };
+    const redeploying = await workerFor(url);
+    await redeploying.runUntil(async () => {
+      const { handle } = await client.schedule(input);
+      await env.sleep(300_000);
+      const status = await client.status(input.notificationId);
+      assert.equal(status.status, 'retrying');
+      assert.match(status.lastError ?? '', /does not exist/);
+      assert.equal(await ensureQueue(sqs, name), url, 'the queue is back under the same URL');
+      await env.sleep(120_000);
+      assert.equal((await handle.result()).status, 'delivered');
+    });
+    const delivered = await collectMessages(sqs, url, { expected: 1, quietMs: 1_500 });
+    assert.deepEqual(delivered.map((message) => attribute(message, 'notificationId')), [input.notificationId]);
   });
 });

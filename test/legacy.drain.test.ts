@@ -44,7 +44,7 @@ const poison = (index: number) => JSON.stringify({ recipientId: `user-${index}`,
 /** Like a Temporal start under load: resolves for most, rejects for ids containing "overloaded". */
 class StubScheduler implements NotificationScheduler {
   readonly calls: string[] = [];
-  async schedule(notification: Notification): Promise<{ started: boolean }> {
+  async scheduleFromLegacy(notification: Notification): Promise<{ started: boolean }> {
     this.calls.push(notification.notificationId);
     await new Promise((resolve) => setTimeout(resolve, 20));
     if (notification.notificationId.includes('overloaded')) {
@@ -56,7 +56,13 @@ class StubScheduler implements NotificationScheduler {
     this.calls.push(forward.notificationId);
     return { started: true };
   }
+  async legacySentAt(): Promise<number | undefined> {
+    return undefined;
+  }
 }
+
+/** How the drain names bodies without an id (none of these tests depends on it). */
+const legacyIds = { contentIdKey: Buffer.from('drain test key of at least 32 bytes'), dedupWindowMs: 300_000 };
 
 /** The stub scheduler ignores the Temporal client the activity hands it; the SDK requires one (never connected). */
 const unusedClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
@@ -78,7 +84,7 @@ describe('a drain attempt that partly fails (ElasticMQ, scheduler stubbed)', () 
     const firstBatch = [valid('ok-1'), poison(1), valid('ok-2'), valid('overloaded-1'), valid('ok-3'), poison(2), valid('ok-4'), valid('ok-5'), poison(3), valid('ok-6')];
     await sendRawMessages(sqs, wait, firstBatch);
     const scheduler = new StubScheduler();
-    const { drainLegacyQueue } = createLegacyQueueActivities({ sqs, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler });
+    const { drainLegacyQueue } = createLegacyQueueActivities({ sqs, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler, ...legacyIds });
     // The rest arrives once the first batch is out, so that the single loop's first receive takes exactly those ten.
     const rest = Array.from({ length: 30 }, (_, index) => valid(`later-${index}`));
     const attempt = activityEnvironment().run(drainLegacyQueue, { maxSeconds: 20, maxMessages: 1_000, concurrency: 1, waitTimeSeconds: 1 });
@@ -103,7 +109,7 @@ describe('a drain attempt that partly fails (ElasticMQ, scheduler stubbed)', () 
     const bodies = Array.from({ length: 400 }, (_, index) => valid(index === 5 ? 'overloaded-early' : `many-${index}`));
     await sendRawMessages(sqs, wait, bodies);
     const scheduler = new StubScheduler();
-    const { drainLegacyQueue } = createLegacyQueueActivities({ sqs, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler });
+    const { drainLegacyQueue } = createLegacyQueueActivities({ sqs, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler, ...legacyIds });
     await assert.rejects(activityEnvironment().run(drainLegacyQueue, { maxSeconds: 30, maxMessages: 10_000, concurrency: 4, waitTimeSeconds: 0 }), /rate limit/);
     const callsAtFailure = scheduler.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -132,7 +138,7 @@ describe('a drain attempt that partly fails (ElasticMQ, scheduler stubbed)', () 
       { step: 'initialize', name: 'failOneDelete' },
     );
     const scheduler = new StubScheduler();
-    const { drainLegacyQueue } = createLegacyQueueActivities({ sqs: flaky, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler });
+    const { drainLegacyQueue } = createLegacyQueueActivities({ sqs: flaky, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler, ...legacyIds });
     const counts = await activityEnvironment().run(drainLegacyQueue, { maxSeconds: 10, maxMessages: 10, concurrency: 1, waitTimeSeconds: 0 });
     flaky.destroy();
     assert.deepEqual(counts, { received: 3, started: 2, forwarded: 0, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
@@ -145,7 +151,7 @@ describe('a drain attempt that partly fails (ElasticMQ, scheduler stubbed)', () 
       const { wait, deadLetter } = await queues();
       await sendRawMessages(sqs, wait, [foreign, valid(`vocabulary-${foreignBodies}`)]);
       const scheduler = new StubScheduler();
-      const { drainLegacyQueue } = createLegacyQueueActivities({ sqs, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler, foreignBodies });
+      const { drainLegacyQueue } = createLegacyQueueActivities({ sqs, legacyWaitQueueUrl: wait, deadLetterQueueUrl: deadLetter, schedulerFor: () => scheduler, ...legacyIds, foreignBodies });
       const counts = await activityEnvironment().run(drainLegacyQueue, { maxSeconds: 10, maxMessages: 10, concurrency: 1, waitTimeSeconds: 0 });
       const deadLetters = await collectMessages(sqs, deadLetter, { expected: foreignBodies === 'forward' ? 0 : 1, quietMs: 500, timeoutMs: 5_000 });
       if (foreignBodies === 'forward') {

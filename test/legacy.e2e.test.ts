@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Message } from '@aws-sdk/client-sqs';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig } from '../src/config';
-import { classifyLegacyMessage, decodeLegacyBody, encodeLegacyBody, parseLegacyMessage, type LegacyBody } from '../src/legacy/legacyMessage';
+import { classifyLegacyMessage, encodeLegacyBody, type LegacyBody } from '../src/legacy/legacyMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import {
   ensureReconcileSchedule,
@@ -21,7 +21,7 @@ import {
 } from '../src/schedules/reconcileSchedule';
 import { ensureQueue, queueDepth } from '../src/sqs';
 import { attribute, collectMessages } from './helpers/queues';
-import { startE2EStack, type E2EStack } from './helpers/stack';
+import { startE2EStack, testLegacyIds, type E2EStack } from './helpers/stack';
 import { spawnWorker, workerEnvironment, type WorkerProcess } from './helpers/workerProcess';
 
 const TOTAL = 5_000;
@@ -62,6 +62,7 @@ async function startWorker(): Promise<WorkerProcess> {
     // the window is tested on the time-skipping server (legacy.workflow.test.ts).
     NOTIFY_QUIET_START: '00:00',
     NOTIFY_QUIET_END: '00:00',
+    NOTIFY_ALLOW_NARROWER_QUIET_HOURS: 'true',
   }));
   worker = started;
   await started.ready;
@@ -70,12 +71,32 @@ async function startWorker(): Promise<WorkerProcess> {
 
 interface LegacyRun {
   bodies: string[];
-  /** The notification ids that must be delivered, once each (the documented vocabulary, and the forwards). */
-  validIds: Set<string>;
-  /** Foreign bodies by the id of their forward: delivered once each, as a JSON string of the original body. */
+  /**
+   * What must be delivered, once each (the documented vocabulary, and the forwards), by content:
+   * a body without an id is named `<content key>-<when SQS received it>`, and copies sent
+   * together are one notification, so each content key must arrive exactly once.
+   */
+  validKeys: Set<string>;
+  /** Foreign bodies by the content key of their forward: delivered once each, as a JSON string of the original body. */
   forwards: Map<string, string>;
   poison: Set<string>;
 }
+
+/** A demo body's content, whichever of the two encodings it is in (its numbers are small: JSON.parse keeps them). */
+function decodedOnce(body: string): LegacyBody {
+  const value: unknown = JSON.parse(body);
+  return (typeof value === 'string' ? JSON.parse(value) : value) as LegacyBody;
+}
+
+/** The content key of a legacy body: its notification id without the part that says when it was sent. */
+function contentKey(body: string): string {
+  const message = classifyLegacyMessage(body, testLegacyIds());
+  assert.ok(message.kind === 'foreign' || message.identity, body);
+  return message.kind === 'foreign' ? message.identity.prefix : message.identity!.prefix;
+}
+
+/** The content key of a delivered message, from its notificationId attribute. */
+const deliveredKey = (message: Message) => attribute(message, 'notificationId')!.replace(/-\d+$/, '');
 
 /**
  * TOTAL legacy messages: both encodings, 1 % re-enqueued duplicates (half of them in the other
@@ -92,7 +113,7 @@ function legacyRun(runId: string): LegacyRun {
   const duplicates = valid
     .slice(0, duplicateCount)
     .map((body, index) =>
-      index % 2 === 0 ? body : encodeLegacyBody(decodeLegacyBody(body) as LegacyBody, { doubleEncoded: !body.startsWith('"') }),
+      index % 2 === 0 ? body : encodeLegacyBody(decodedOnce(body), { doubleEncoded: !body.startsWith('"') }),
     );
   const foreignKinds = [
     (index: number) => `not json ${runId} #${index}`,
@@ -108,18 +129,12 @@ function legacyRun(runId: string): LegacyRun {
     (index: number) => JSON.stringify(JSON.stringify({ recipientId: '', channel: 'SMS', type: 'ORDER', payload: { runId, index } })),
   ];
   const poison = Array.from({ length: poisonCount }, (_, index) => poisonKinds[index % poisonKinds.length]!(index));
-  const forwards = new Map(
-    foreign.map((body) => {
-      const message = classifyLegacyMessage(body);
-      assert.ok(message.kind === 'foreign', body);
-      return [message.forward.notificationId, body] as const;
-    }),
-  );
+  const forwards = new Map(foreign.map((body) => [contentKey(body), body] as const));
   // Interleave, as a real backlog would be.
   const bodies = [...valid, ...duplicates, ...foreign, ...poison].sort((a, b) => hash(a) - hash(b));
   return {
     bodies,
-    validIds: new Set([...valid.map((body) => parseLegacyMessage(body).notificationId), ...forwards.keys()]),
+    validKeys: new Set([...valid.map(contentKey), ...forwards.keys()]),
     forwards,
     poison: new Set(poison),
   };
@@ -146,23 +161,23 @@ async function waitForQueueDepthAtMost(queueUrl: string, depth: number, timeoutM
 async function assertOutcome(run: LegacyRun, delivered: Message[]): Promise<void> {
   const deliveredCounts = new Map<string, number>();
   for (const message of delivered) {
-    const id = attribute(message, 'notificationId')!;
-    deliveredCounts.set(id, (deliveredCounts.get(id) ?? 0) + 1);
+    const key = deliveredKey(message);
+    deliveredCounts.set(key, (deliveredCounts.get(key) ?? 0) + 1);
   }
   const twice = [...deliveredCounts].filter(([, count]) => count > 1);
   // When and how each copy was sent, so that a duplicate can be told apart (two sends, or one message received twice).
-  const copies = twice.slice(0, 3).map(([id]) =>
+  const copies = twice.slice(0, 3).map(([key]) =>
     delivered
-      .filter((message) => attribute(message, 'notificationId') === id)
-      .map((message) => ({ id, messageId: message.MessageId, stagedAt: attribute(message, 'stagedAt'), sent: message.Attributes?.SentTimestamp })),
+      .filter((message) => deliveredKey(message) === key)
+      .map((message) => ({ id: attribute(message, 'notificationId'), messageId: message.MessageId, stagedAt: attribute(message, 'stagedAt'), sent: message.Attributes?.SentTimestamp })),
   );
   assert.deepEqual(twice.slice(0, 5), [], `${twice.length} notifications delivered more than once: ${JSON.stringify(copies)}`);
-  const missing = [...run.validIds].filter((id) => !deliveredCounts.has(id));
+  const missing = [...run.validKeys].filter((key) => !deliveredCounts.has(key));
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} valid legacy notifications were never delivered`);
-  assert.equal(delivered.length, run.validIds.size);
+  assert.equal(delivered.length, run.validKeys.size);
   // Each foreign body went out as the old drain sent it: a JSON string of the original body.
   for (const message of delivered) {
-    const original = run.forwards.get(attribute(message, 'notificationId')!);
+    const original = run.forwards.get(deliveredKey(message));
     if (original === undefined) continue;
     assert.equal(attribute(message, 'legacyForward'), 'true');
     assert.equal(JSON.parse(message.Body!), original);
@@ -203,7 +218,7 @@ describe('reconciling the legacy wait queue (dev server + ElasticMQ + worker pro
     await sendRawMessages(stack.sqs, stack.queueUrls.legacyWait, run.bodies);
     await reconcileScheduleHandle(stack.env.client).trigger();
     const delivered = await collectMessages(stack.sqs, deliveryUrl, {
-      expected: run.validIds.size,
+      expected: run.validKeys.size,
       timeoutMs: 420_000,
       quietMs: 5_000,
     });
@@ -224,7 +239,7 @@ describe('reconciling the legacy wait queue (dev server + ElasticMQ + worker pro
 
     await startWorker();
     const delivered = await collectMessages(stack.sqs, deliveryUrl, {
-      expected: run.validIds.size,
+      expected: run.validKeys.size,
       timeoutMs: 480_000,
       quietMs: 10_000,
     });

@@ -1,14 +1,24 @@
 /** Unit tests of the legacy wait-queue format (pure code, nothing stubbed). */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { deliveryMessageBody } from '../src/deliveryMessage';
 import {
-  decodeLegacyBody,
   encodeLegacyBody,
-  classifyLegacyMessage,
-  parseLegacyMessage,
+  classifyLegacyMessage as classifyWith,
+  contentIdInBucket,
+  parseLegacyMessage as parseWith,
   PoisonLegacyMessageError,
   type LegacyBody,
+  type LegacyIdContext,
 } from '../src/legacy/legacyMessage';
+
+const FIVE_MINUTES = 300_000;
+/** A fixed key and sending time: ids below are computed, never assumed. */
+const ids: LegacyIdContext = { idKey: Buffer.from('legacy message test key, 32 bytes'), sentAtMs: Date.parse('2026-12-03T13:02:30Z'), dedupWindowMs: FIVE_MINUTES };
+const classifyLegacyMessage = (body: string, context: LegacyIdContext = ids) => classifyWith(body, context);
+const parseLegacyMessage = (body: string, context: LegacyIdContext = ids) => parseWith(body, context);
+const CONTENT_ID = /^legacy-[0-9a-f]{32}-\d+$/;
 
 const legacy: LegacyBody = {
   recipientId: 'user-7',
@@ -27,7 +37,8 @@ describe('legacy wait-queue messages', () => {
     assert.equal(plain.recipient.id, 'user-7');
     assert.equal(plain.recipient.timeZone, undefined, 'no zone given: the policy default applies');
     assert.equal(plain.recipient.nightConsent, false);
-    assert.deepEqual(plain.payload, legacy.payload);
+    // The payload travels as the JSON text it was written as (numbers exactly), the same in both encodings.
+    assert.deepEqual(JSON.parse(plain.payloadJson!), legacy.payload);
   });
 
   test('the id it carries becomes the notification id', () => {
@@ -40,7 +51,7 @@ describe('legacy wait-queue messages', () => {
     const reordered = { payload: { discount: 30, template: 'night-sale' }, type: 'AD', channel: 'KAKAO', recipientId: 'user-7' };
     const b = parseLegacyMessage(encodeLegacyBody(reordered, { doubleEncoded: true })).notificationId;
     const c = parseLegacyMessage(JSON.stringify({ ...legacy, recipientId: 'user-8' })).notificationId;
-    assert.match(a, /^legacy-[0-9a-f]{32}$/);
+    assert.match(a, CONTENT_ID);
     assert.equal(a, b);
     assert.notEqual(a, c);
   });
@@ -78,7 +89,7 @@ describe('legacy wait-queue messages', () => {
       assert.ok(message.kind === 'foreign');
       assert.match(message.why, why);
       assert.equal(message.forward.body, body, 'the body must be kept character for character');
-      assert.match(message.forward.notificationId, /^legacy-[0-9a-f]{32}$/);
+      assert.match(message.forward.notificationId, CONTENT_ID);
       const again = classifyLegacyMessage(body);
       assert.equal(again.kind === 'foreign' ? again.forward.notificationId : undefined, message.forward.notificationId, 'the id must be stable');
     }
@@ -94,8 +105,46 @@ describe('legacy wait-queue messages', () => {
     assert.throws(() => parseLegacyMessage('not json at all'), /not the documented legacy vocabulary/);
   });
 
-  test('decodeLegacyBody unwraps exactly one extra level of encoding', () => {
+  test('numbers keep every digit: a 64-bit id is forwarded exactly, and bodies that differ only there are two notifications', () => {
+    const body = '{"recipientId":"user-7","channel":"SMS","type":"ORDER","payload":{"orderId":1234567890123456789,"ratio":1.50,"list":[9007199254740993]}}';
+    const notification = parseLegacyMessage(body);
+    assert.equal(notification.payloadJson, '{"orderId":1234567890123456789,"ratio":1.50,"list":[9007199254740993]}');
+    const delivered = deliveryMessageBody(notification);
+    assert.match(delivered, /"payload":\{"orderId":1234567890123456789,"ratio":1\.50,"list":\[9007199254740993\]\}\}$/);
+    // JSON.parse would round both to the same number; the ids tell them apart.
+    const neighbour = body.replace('1234567890123456789', '1234567890123456790');
+    assert.equal(JSON.parse(body).payload.orderId, JSON.parse(neighbour).payload.orderId, 'the test needs two numbers that JSON.parse rounds alike');
+    assert.notEqual(parseLegacyMessage(neighbour).notificationId, notification.notificationId);
+  });
+
+  test('the content id is keyed: not a plain SHA-256 of the body, and another key gives another id', () => {
+    const body = JSON.stringify(legacy);
+    const id = parseLegacyMessage(body).notificationId;
+    const plainHash = createHash('sha256').update(body).digest('hex').slice(0, 32);
+    assert.ok(!id.includes(plainHash));
+    assert.notEqual(parseLegacyMessage(body, { ...ids, idKey: Buffer.from('another key of at least 32 bytes!') }).notificationId, id);
+  });
+
+  test('the content id names the window-long stretch in which SQS received it: a redelivery keeps it, a later copy gets another', () => {
+    const body = JSON.stringify(legacy);
+    const message = classifyLegacyMessage(body);
+    assert.ok(message.kind === 'notification' && message.identity);
+    const { identity } = message;
+    assert.equal(identity.bucket, Math.floor(ids.sentAtMs / FIVE_MINUTES));
+    assert.equal(message.notification.notificationId, contentIdInBucket(identity, identity.bucket));
+    // A redelivery of the same SQS message has the same SentTimestamp: the same id.
+    assert.equal(parseLegacyMessage(body).notificationId, message.notification.notificationId);
+    // An hour later: a new notification.
+    assert.notEqual(parseLegacyMessage(body, { ...ids, sentAtMs: ids.sentAtMs + 3_600_000 }).notificationId, message.notification.notificationId);
+    // A body with an id of its own keeps it, whenever it was sent.
+    assert.equal(parseLegacyMessage(JSON.stringify({ ...legacy, notificationId: 'own-1' }), { ...ids, sentAtMs: 0 }).notificationId, 'own-1');
+  });
+
+  test('exactly one extra level of encoding is unwrapped: a body encoded three times is foreign, forwarded as it came', () => {
     const triple = JSON.stringify(JSON.stringify(JSON.stringify(legacy)));
-    assert.throws(() => decodeLegacyBody(triple), PoisonLegacyMessageError);
+    const message = classifyLegacyMessage(triple);
+    assert.ok(message.kind === 'foreign');
+    assert.match(message.why, /not a JSON object/);
+    assert.equal(message.forward.body, triple);
   });
 });

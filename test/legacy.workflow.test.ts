@@ -7,6 +7,7 @@
  * and what it was asked to send.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -15,7 +16,8 @@ import { DateTime } from 'luxon';
 import { createLegacyQueueActivities } from '../src/activities/legacyQueue';
 import type { DeliveryRequest } from '../src/activities';
 import { loadConfig } from '../src/config';
-import { classifyLegacyMessage, parseLegacyMessage } from '../src/legacy/legacyMessage';
+import { deliveryMessageBody } from '../src/deliveryMessage';
+import { classifyLegacyMessage, contentIdInBucket, parseLegacyMessage } from '../src/legacy/legacyMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import { NotificationClient } from '../src/client';
 import { DEFAULT_POLICY } from '../src/policy';
@@ -24,8 +26,8 @@ import { startElasticMq, type RunningElasticMq } from '../src/stack/elasticMq';
 // The production bundle options: the policy, luxon and zod shared between workflows, as in a worker.
 import { workflowCodeOptions } from '../src/workers/workflowCode';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
-import { attribute, collectMessages } from './helpers/queues';
-import { startTimeSkippingEnv, testDataConverter, testRecipientHashKey } from './helpers/stack';
+import { attribute, collectMessages, peekSentTimestamps } from './helpers/queues';
+import { startTimeSkippingEnv, testDataConverter, testLegacyIds, testRecipientHashKey } from './helpers/stack';
 
 const KST = 'Asia/Seoul';
 const TASK_QUEUE = 'legacy-overnight-test';
@@ -54,6 +56,8 @@ before(async () => {
     legacyWaitQueueUrl: legacyWaitUrl,
     deadLetterQueueUrl: (deadLetterUrl = await ensureQueue(sqs, 'legacy-dead-letter')),
     schedulerFor: (client) => new NotificationClient({ client, taskQueue: TASK_QUEUE, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs() }),
+    contentIdKey: testRecipientHashKey(),
+    dedupWindowMs: testLegacyIds().dedupWindowMs,
   });
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -108,6 +112,9 @@ async function writeAndReconcile(runId: string): Promise<string[]> {
   const bodies = demoLegacyBodies({ count: 12, encoding: 'mixed', runId });
   const foreign = foreignBodies(runId);
   await sendRawMessages(sqs, legacyWaitUrl, [...bodies, ...foreign]);
+  // Named as the reconciler will name them: by content and by when SQS received them.
+  const sentAt = new Map((await peekSentTimestamps(sqs, legacyWaitUrl)).map(({ body, sentAtMs }) => [body, sentAtMs]));
+  const classify = (body: string) => classifyLegacyMessage(body, testLegacyIds(sentAt.get(body)));
   const result = await env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId: `reconcile-${runId}`,
@@ -116,12 +123,12 @@ async function writeAndReconcile(runId: string): Promise<string[]> {
   assert.deepEqual(result, { received: 15, started: 12, forwarded: 3, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
   assert.equal(await queueDepth(sqs, legacyWaitUrl), 0);
   const forwardIds = foreign.map((body) => {
-    const message = classifyLegacyMessage(body);
+    const message = classify(body);
     assert.ok(message.kind === 'foreign');
     return message.forward.notificationId;
   });
   forwardIds.forEach((id, index) => forwardedBodies.set(id, foreign[index]!));
-  const ids = [...bodies.map((body) => parseLegacyMessage(body).notificationId), ...forwardIds];
+  const ids = [...bodies.map((body) => parseLegacyMessage(body, testLegacyIds(sentAt.get(body))).notificationId), ...forwardIds];
   for (const id of ids) await env.client.workflow.getHandle(`notification-${id}`).result();
   return ids;
 }
@@ -173,8 +180,71 @@ describe('legacy messages through the quiet window (time-skipping + ElasticMQ)',
     assert.equal(others.length, 0);
     assert.equal(deadLetter!.Body, huge);
     assert.match(attribute(deadLetter!, 'reason') ?? '', /bytes/);
-    const forward = classifyLegacyMessage(huge);
+    // Whichever window-long stretch it was received in, no workflow exists for it.
+    const forward = classifyLegacyMessage(huge, testLegacyIds());
     assert.ok(forward.kind === 'foreign');
-    await assert.rejects(env.client.workflow.getHandle(`notification-${forward.forward.notificationId}`).describe(), /not found/i);
+    for (const bucket of [forward.identity.bucket - 1, forward.identity.bucket]) {
+      await assert.rejects(env.client.workflow.getHandle(`notification-${contentIdInBucket(forward.identity, bucket)}`).describe(), /not found/i);
+    }
+  });
+});
+
+describe('legacy bodies are kept exact and apart (time-skipping + ElasticMQ, the real drain)', () => {
+  test('numbers keep their digits, copies within the window are one, a later copy is another, and ids are keyed', { timeout: 120_000 }, async () => {
+    await advanceToNextKst(12);
+    const taskQueue = 'legacy-exact-test';
+    const waitUrl = await ensureQueue(sqs, 'legacy-exact-wait');
+    const windowMs = 3_000;
+    const sent: DeliveryRequest['notification'][] = [];
+    const exactWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      ...workflowCodeOptions(),
+      dataConverter: testDataConverter(),
+      activities: {
+        ...createLegacyQueueActivities({
+          sqs,
+          legacyWaitQueueUrl: waitUrl,
+          deadLetterQueueUrl: deadLetterUrl,
+          schedulerFor: (client) => new NotificationClient({ client, taskQueue, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs() }),
+          contentIdKey: testRecipientHashKey(),
+          dedupWindowMs: windowMs,
+        }),
+        async deliverNotification(request: DeliveryRequest) {
+          sent.push(request.notification);
+          return { messageId: `fake-${sent.length}`, stagedAt: new Date().toISOString(), releasedAt: new Date().toISOString() };
+        },
+      },
+    });
+    const runId = Date.now().toString(36);
+    // Two bodies that JSON.parse would make one (…789 and …790 round to the same double).
+    const body = (orderId: string) => `{"recipientId":"user-exact","channel":"SMS","type":"ORDER","payload":{"orderId":${orderId},"run":"${runId}"}}`;
+    const [first, second] = [body('1234567890123456789'), body('1234567890123456790')];
+    const reconcile = (label: string) =>
+      env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', { taskQueue, workflowId: `reconcile-exact-${runId}-${label}`, args: [{ maxRunSeconds: 60 }] });
+
+    await exactWorker.runUntil(async () => {
+      // The first body, the same body again a second later (a producer's retry), and the second body.
+      await sendRawMessages(sqs, waitUrl, [first]);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sendRawMessages(sqs, waitUrl, [first, second]);
+      assert.deepEqual(await reconcile('within'), { received: 3, started: 2, forwarded: 0, alreadyPresent: 1, deadLettered: 0, queueEmpty: true });
+      // The same body once the window has passed: a reminder, a new notification.
+      await new Promise((resolve) => setTimeout(resolve, windowMs + 1_000));
+      await sendRawMessages(sqs, waitUrl, [first]);
+      assert.deepEqual(await reconcile('after'), { received: 1, started: 1, forwarded: 0, alreadyPresent: 0, deadLettered: 0, queueEmpty: true });
+      while (sent.length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
+    });
+
+    const bodies = sent.map((notification) => deliveryMessageBody(notification));
+    assert.equal(bodies.filter((text) => text.includes('"orderId":1234567890123456789,')).length, 2, bodies.join('\n'));
+    assert.equal(bodies.filter((text) => text.includes('"orderId":1234567890123456790,')).length, 1, bodies.join('\n'));
+    // Workflow ids are in plain sight in the Web UI and every history: a keyed hash, no plain SHA-256 of the content.
+    for (const notification of sent) {
+      assert.match(notification.notificationId, /^legacy-[0-9a-f]{32}-\d+$/);
+      for (const text of [first, second]) {
+        assert.ok(!notification.notificationId.includes(createHash('sha256').update(text).digest('hex').slice(0, 32)), notification.notificationId);
+      }
+    }
   });
 });

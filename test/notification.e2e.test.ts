@@ -2,7 +2,9 @@
  * End-to-end: the real Temporal dev server, the real worker with the real activities, and
  * ElasticMQ as SQS. Nothing is stubbed. Independent of the wall clock: the recipients here have
  * night-time consent, so the quiet window (covered by the time-skipping tests) does not apply;
- * `notBefore` a few seconds ahead stands in for a release instant.
+ * `notBefore` a few seconds ahead stands in for a release instant. The staged ones are order
+ * notices under a policy that holds only advertising: a night release that rests on consent is
+ * never staged (a withdrawal until its instant must hold it), so at night an advertisement would not be.
  */
 import assert from 'node:assert/strict';
 import { Readable, Writable } from 'node:stream';
@@ -63,7 +65,7 @@ before(async () => {
   });
   workerRun = worker.run();
   client = new NotificationClient({ client: stack.env.client, ...settings });
-  stagingClient = new NotificationClient({ client: stack.env.client, ...settings, prestageSeconds: 60 });
+  stagingClient = new NotificationClient({ client: stack.env.client, ...settings, policy: { ...DEFAULT_POLICY, heldCategories: ['advertising'] }, prestageSeconds: 60 });
   // Start from an empty delivery queue so that counts below are this file's own.
   await collectMessages(stack.sqs, stack.queueUrls.delivery, { expected: 0, timeoutMs: 2_000, quietMs: 500 });
 });
@@ -103,7 +105,7 @@ describe('notifications end to end (dev server + ElasticMQ)', () => {
 
   test('staged, it is on the queue before its release instant but cannot be received before it, and is received just after', async () => {
     const releaseAt = new Date(Date.now() + 6_000);
-    const input = notification('staged', { notBefore: releaseAt.toISOString() });
+    const input = notification('staged', { category: 'order', notBefore: releaseAt.toISOString() });
     const { handle } = await stagingClient.schedule(input);
     const receivedAt = new Map<string, number>();
     // Receiving from before the release: the long polls would get it the moment it became visible.
@@ -128,7 +130,7 @@ describe('notifications end to end (dev server + ElasticMQ)', () => {
 
   test('a cancel inside the lead, after staging, answers that delivery had begun, and the message arrives once', async () => {
     const releaseAt = new Date(Date.now() + 5_000);
-    const input = notification('cancel-in-lead', { notBefore: releaseAt.toISOString() });
+    const input = notification('cancel-in-lead', { category: 'order', notBefore: releaseAt.toISOString() });
     const { handle } = await stagingClient.schedule(input);
     await handle.result(); // staged
     assert.ok(Date.now() < releaseAt.getTime(), 'staging took the whole lead: nothing was tested');

@@ -15,6 +15,10 @@ import {
   DEFAULT_POLICY,
   isInQuietWindow,
   morningSpreadOffsetMs,
+  NarrowerThanLawError,
+  isStageable,
+  wakeUpAt,
+  windowCovers,
   nextAllowedSendTime,
   POLICY_CATEGORIES,
   policyFromConfig,
@@ -247,9 +251,10 @@ describe('expiry', () => {
     assert.equal(decision.expired, true);
     assert.equal(decision.releaseAt.getTime(), ms('2026-11-24T08:00:00+09:00'));
   });
-  test('expiring exactly at the release: still sent', () => {
+  test('expiring exactly at the release: expired (a message cannot be receivable at the very instant it is released)', () => {
     const decision = decide('2026-11-23T22:00:00+09:00', subject({ expiresAt: '2026-11-24T08:00:00+09:00' }));
-    assert.equal(decision.expired, false);
+    assert.equal(decision.expired, true);
+    assert.equal(decide('2026-11-23T22:00:00+09:00', subject({ expiresAt: '2026-11-24T08:00:00.001+09:00' })).expired, false);
   });
   test('expiring after the release: not expired', () => {
     assert.equal(decide('2026-11-23T22:00:00+09:00', subject({ expiresAt: '2026-11-24T09:00:00+09:00' })).expired, false);
@@ -279,6 +284,44 @@ describe('expiry', () => {
       spread,
     );
     assert.equal(decision.expired, true);
+  });
+});
+
+describe('staging: only a release no consent change can forbid is sent ahead of its instant', () => {
+  const LEAD = 900_000;
+  test('an advertisement held until 08:00 wakes the lead before it', () => {
+    const decision = decide('2026-11-23T22:30:00+09:00');
+    assert.equal(isStageable(decision, subject(), DEFAULT_POLICY), true);
+    assert.equal(wakeUpAt(decision, subject(), DEFAULT_POLICY, LEAD).getTime(), ms('2026-11-24T07:45:00+09:00'));
+  });
+  test('with night consent and notBefore 23:00 it goes at 23:00 itself, not at 22:45: a withdrawal until then must hold it', () => {
+    const who = subject({ consent: true, notBefore: '2026-11-23T23:00:00+09:00' });
+    const decision = decide('2026-11-23T20:00:00+09:00', who);
+    assert.equal(decision.releaseAt.getTime(), ms('2026-11-23T23:00:00+09:00'));
+    assert.equal(isStageable(decision, who, DEFAULT_POLICY), false);
+    assert.equal(wakeUpAt(decision, who, DEFAULT_POLICY, LEAD).getTime(), ms('2026-11-23T23:00:00+09:00'));
+  });
+  test('a daytime release with consent, and a category the policy does not hold, are staged', () => {
+    const daytime = subject({ consent: true, notBefore: '2026-11-24T10:00:00+09:00' });
+    assert.equal(isStageable(decide('2026-11-23T20:00:00+09:00', daytime), daytime, DEFAULT_POLICY), true);
+    const order = subject({ category: 'order', notBefore: '2026-11-23T23:00:00+09:00' });
+    const advertisingOnly = policy({ heldCategories: ['advertising'] });
+    assert.equal(isStageable(decide('2026-11-23T20:00:00+09:00', order, advertisingOnly), order, advertisingOnly), true);
+  });
+  test('one that expires before its release wakes at its expiry, never staged', () => {
+    const who = subject({ expiresAt: '2026-11-24T07:50:00+09:00' });
+    assert.equal(wakeUpAt(decide('2026-11-23T22:30:00+09:00', who), who, DEFAULT_POLICY, LEAD).getTime(), ms('2026-11-24T07:50:00+09:00'));
+  });
+});
+
+describe('offsets', () => {
+  test('an offset no clock shows (+99:99, +15:00, +09:60) is refused, not read as days away', () => {
+    for (const notBefore of ['2026-11-24T10:00:00+99:99', '2026-11-24T10:00:00+15:00', '2026-11-24T10:00:00+09:60']) {
+      assert.throws(() => decide('2026-11-23T10:00:00Z', subject({ notBefore })), /notBefore/, notBefore);
+    }
+    // The widest real one (Kiribati) still counts.
+    const consenting = subject({ consent: true, notBefore: '2026-11-24T10:00:00+14:00' });
+    assert.equal(decide('2026-11-23T10:00:00Z', consenting).releaseAt.getTime(), ms('2026-11-23T20:00:00Z'));
   });
 });
 
@@ -494,16 +537,16 @@ describe('policyFromConfig', () => {
   test('the environment sets the policy', () => {
     const fromEnv = policyFromConfig(
       loadConfig({
-        NOTIFY_QUIET_START: '22:00',
-        NOTIFY_QUIET_END: '07:30',
+        NOTIFY_QUIET_START: '20:30',
+        NOTIFY_QUIET_END: '09:00',
         NOTIFY_DEFAULT_TIME_ZONE: 'Europe/London',
         NOTIFY_HELD_CATEGORIES: 'advertising, order,order',
         NOTIFY_MORNING_SPREAD_SECONDS: '900',
       }).policy,
     );
     assert.deepEqual(fromEnv, {
-      quietStart: '22:00',
-      quietEnd: '07:30',
+      quietStart: '20:30',
+      quietEnd: '09:00',
       defaultTimeZone: 'Europe/London',
       heldCategories: ['advertising', 'order'],
       morningSpreadSeconds: 900,
@@ -523,6 +566,33 @@ describe('policyFromConfig', () => {
   });
   test('a bad spread is refused', () => {
     assert.throws(() => policyFromConfig({ ...valid, morningSpreadSeconds: -5 }), /morningSpreadSeconds/);
+  });
+  test("a window narrower than the law's 21:00–08:00 is refused, naming the override; wider ones are fine", () => {
+    for (const [quietStart, quietEnd] of [['23:00', '06:00'], ['00:00', '00:00'], ['21:00', '07:59'], ['21:01', '08:00'], ['09:00', '17:00']]) {
+      const narrow = { ...valid, quietStart: quietStart!, quietEnd: quietEnd! };
+      assert.throws(() => policyFromConfig(narrow), (error: unknown) => error instanceof NarrowerThanLawError && /NOTIFY_ALLOW_NARROWER_QUIET_HOURS/.test(error.message), `${quietStart}–${quietEnd}`);
+      assert.throws(() => loadConfig({ NOTIFY_QUIET_START: quietStart, NOTIFY_QUIET_END: quietEnd }), /NOTIFY_QUIET_START, NOTIFY_QUIET_END: .*narrower than the law/);
+      // With the override (tests, benchmarks) it is accepted, and every decision under it says so.
+      const allowed = policyFromConfig({ ...narrow, allowNarrowerQuietHours: true });
+      assert.equal(decide('2026-11-23T22:30:00+09:00', subject(), allowed).narrowerThanLaw, true);
+      assert.equal(loadConfig({ NOTIFY_QUIET_START: quietStart, NOTIFY_QUIET_END: quietEnd, NOTIFY_ALLOW_NARROWER_QUIET_HOURS: 'true' }).policy.allowNarrowerQuietHours, true);
+    }
+    for (const [quietStart, quietEnd] of [['21:00', '08:00'], ['20:00', '09:00'], ['18:00', '08:30']]) {
+      const wide = policyFromConfig({ ...valid, quietStart: quietStart!, quietEnd: quietEnd! });
+      assert.equal(decide('2026-11-23T22:30:00+09:00', subject(), wide).narrowerThanLaw, undefined, `${quietStart}–${quietEnd}`);
+    }
+  });
+  test('windowCovers agrees with a minute-by-minute comparison', () => {
+    const times = ['00:00', '06:00', '07:59', '08:00', '08:01', '12:00', '20:59', '21:00', '21:01', '23:59'];
+    const quiet = (start: number, end: number, minute: number) => (start === end ? false : start < end ? minute >= start && minute < end : minute >= start || minute < end);
+    const minutes = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3));
+    for (const os of times) for (const oe of times) for (const is of times) for (const ie of times) {
+      let expected = true;
+      for (let minute = 0; minute < 1440 && expected; minute += 1) {
+        if (quiet(minutes(is), minutes(ie), minute) && !quiet(minutes(os), minutes(oe), minute)) expected = false;
+      }
+      assert.equal(windowCovers({ quietStart: os, quietEnd: oe }, { quietStart: is, quietEnd: ie }), expected, `[${os}, ${oe}) ⊇ [${is}, ${ie})`);
+    }
   });
   test('a bad policy passed straight to nextAllowedSendTime is refused too', () => {
     assert.throws(() => decide('2026-11-23T22:00:00Z', subject(), policy({ quietEnd: '8am' })), /quietEnd/);

@@ -129,6 +129,54 @@ describe('codec server: authentication', () => {
     assert.equal((await post('/decode', { payloads: [] }, { Cookie: `${SESSION_COOKIE}=forged` })).status, 401);
     assert.equal((await fetch(`${server.url}/login`)).status, 200);
   });
+
+  test('a session ends when the server says: at its expiry (whatever the browser keeps), at sign-out, and at a new token', async () => {
+    // A server of its own, whose clock the test moves.
+    let nowMs = Date.parse('2026-12-03T09:00:00Z');
+    const own = await startCodecServer({ codec, token: TOKEN, namespace: 'default', allowedOrigins: [UI_ORIGIN], port: 0, now: () => nowMs });
+    try {
+      const signIn = async (target: RunningCodecServer) => {
+        const response = await fetch(`${target.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: TOKEN }) });
+        return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+      };
+      const decodeWith = (target: RunningCodecServer, cookie: string) =>
+        fetch(`${target.url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie }, body: '{"payloads":[]}' }).then((response) => response.status);
+
+      // Two browsers sign in: each gets a session of its own.
+      const first = await signIn(own);
+      const second = await signIn(own);
+      assert.notEqual(first, second);
+      assert.equal(await decodeWith(own, first), 200);
+
+      // Expiry: 12 hours, checked by the server, even if a browser replays the cookie later.
+      nowMs += 11 * 3_600_000;
+      assert.equal(await decodeWith(own, first), 200);
+      nowMs += 1 * 3_600_000 + 1_000;
+      assert.equal(await decodeWith(own, first), 401);
+
+      // Sign-out ends that session, also for a copy of its cookie replayed afterwards; the other stays.
+      const third = await signIn(own);
+      const fourth = await signIn(own);
+      const signOut = await fetch(`${own.url}/logout`, { method: 'POST', redirect: 'manual', headers: { Cookie: third } });
+      assert.equal(signOut.status, 303);
+      assert.match(signOut.headers.get('set-cookie') ?? '', /Max-Age=0/);
+      assert.equal(await decodeWith(own, third), 401);
+      assert.equal(await decodeWith(own, fourth), 200);
+
+      // A new token (a restart with another NOTIFY_CODEC_SERVER_TOKEN) ends every session signed with the old one.
+      const changed = await startCodecServer({ codec, token: `${TOKEN}-rotated`, namespace: 'default', allowedOrigins: [UI_ORIGIN], port: 0, now: () => nowMs });
+      try {
+        assert.equal(await decodeWith(changed, fourth), 401);
+      } finally {
+        await changed.stop();
+      }
+      // A forged cookie in the right shape, with a far expiry, is refused.
+      const [, , id, signature] = fourth.split('=')[1]!.split('.');
+      assert.equal(await decodeWith(own, `${SESSION_COOKIE}=v1.99999999999.${id}.${signature}`), 401);
+    } finally {
+      await own.stop();
+    }
+  });
 });
 
 describe('codec server: CORS', () => {

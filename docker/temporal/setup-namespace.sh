@@ -28,6 +28,7 @@ create_attribute NotificationReleaseAt Datetime
 create_attribute NotificationCategory Keyword
 create_attribute NotificationChannel Keyword
 create_attribute RecipientId Keyword
+create_attribute NotificationEvidence Keyword
 if [ -n "$created" ]; then
   # Every service reads the attributes from its namespace cache, which refreshes every 2 s
   # (dynamicconfig/docker.yaml says why it is not re-read on every lookup): the workers, which

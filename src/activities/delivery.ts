@@ -9,26 +9,35 @@ import {
 } from '../deliveryMessage';
 import { DEFAULT_SEND_BATCH_WINDOW_MS } from '../config';
 import { FAILURE_TYPES } from '../failureTypes';
+import type { Digest } from '../digest';
 import type { Deliverable } from '../notification';
 import { MAX_PRESTAGE_SECONDS } from '../policy';
 import { SendBatcher, SendDeadlinePassed } from './sendBatcher';
 import { classifySqsError } from './sqsErrors';
 
 export interface DeliveryRequest {
-  /** A notification, or a legacy body forwarded as it was. */
-  notification: Deliverable;
+  /** A notification, a legacy body forwarded as it was, or a morning's digest. */
+  notification: Deliverable | Digest;
   /** When the notification was scheduled (workflow start), ISO-8601. */
   scheduledAt: string;
   /**
+   * The workflow's clock when it decided to send (its task's time, which is the Temporal server's),
+   * ISO-8601. Every instant of the send is reckoned from this and the worker's monotonic clock, never
+   * from the worker's wall clock, which may be off by seconds. Absent (older workflows): the wall clock.
+   */
+  decidedAt?: string;
+  /**
    * Set when the workflow sends before the release (staging): the message must not be receivable
-   * before this instant, so it carries the SQS delay that remains by this worker's clock. Absent,
-   * it is sent to be receivable at once.
+   * before this instant, so it carries the SQS delay that remains. Absent, it is sent to be
+   * receivable at once.
    */
   releaseAt?: string;
   /** Why it goes out when it does: `immediate`, `held-quiet-hours` or `not-before`. */
   releaseReason: string;
   /** It must be receivable before this instant (the next quiet window or its expiry); absent: no bound. */
   deadline?: string;
+  /** The decision was made under a window narrower than the law's (a test or benchmark); the message says so. */
+  narrowerThanLaw?: boolean;
 }
 
 export interface DeliveryResult {
@@ -60,10 +69,45 @@ const SEND_TIMEOUT_MS = 5_000;
  */
 const ALIGNMENT_MARGIN_MS = 10;
 
+/**
+ * A send must be handed to SQS this long before its deadline (the next quiet window, the expiry).
+ * The reckoning of the server's clock below leaves out the time the workflow task took to reach
+ * this worker (milliseconds, unless the worker is overloaded); the margin covers it.
+ */
+const DEADLINE_MARGIN_MS = 1_000;
+
+/** A worker clock this far from the server's is worth an operator's attention (it does not affect sends). */
+const SKEW_WARNING_MS = 2_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The Temporal server's clock as one send reckons it: the time of the workflow task that decided
+ * the send, plus the time elapsed on this process's monotonic clock since the send began. It runs
+ * behind the server's clock by the task's journey to this worker, never ahead of it, so a delay
+ * measured from it can only make a message receivable later than its release, never earlier;
+ * and the worker's wall clock plays no part.
+ */
+export function serverClock(decidedAtMs: number, startedAt = performance.now()) {
+  return {
+    /** The server's time (epoch ms) at a monotonic time, by default now. */
+    instantAt: (monotonic = performance.now()) => decidedAtMs + (monotonic - startedAt),
+    /** The monotonic time at which the server's clock reads `instantMs`. */
+    monotonicAt: (instantMs: number) => startedAt + (instantMs - decidedAtMs),
+  };
+}
 
 export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageBytes, sendBatchWindowMs = DEFAULT_SEND_BATCH_WINDOW_MS }: DeliveryDeps) {
   const fifo = isFifoQueue(deliveryQueueUrl);
+  let lastSkewWarningMs = 0;
+  const warnOfSkew = (skewMs: number) => {
+    if (Math.abs(skewMs) < SKEW_WARNING_MS || Date.now() - lastSkewWarningMs < 60_000) return;
+    lastSkewWarningMs = Date.now();
+    console.warn(
+      `this worker's clock is ${(Math.abs(skewMs) / 1000).toFixed(1)} s ${skewMs > 0 ? 'ahead of' : 'behind'} the Temporal server's ` +
+        '(sends do not depend on it: their delays and deadlines are measured from the server\'s clock); check its time synchronisation',
+    );
+  };
   // One per worker: the sends of all the notifications it runs share batches.
   const batcher = new SendBatcher({
     sqs,
@@ -82,41 +126,45 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
      */
     async deliverNotification(request: DeliveryRequest): Promise<DeliveryResult> {
       const { notification } = request;
+      const clock = serverClock(request.decidedAt === undefined ? Date.now() : Date.parse(request.decidedAt));
+      warnOfSkew(Date.now() - clock.instantAt());
       const releaseAtMs = request.releaseAt === undefined ? Number.NEGATIVE_INFINITY : Date.parse(request.releaseAt);
       const deadlineMs = request.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(request.deadline);
       const body = deliveryMessageBody(notification);
+      const windowClosed = () =>
+        ApplicationFailure.nonRetryable(
+          `notification ${notification.notificationId} could not be receivable before its deadline ${request.deadline}`,
+          FAILURE_TYPES.sendWindowClosed,
+        );
 
-      let nowMs = Date.now();
-      if (releaseAtMs > nowMs) {
+      if (releaseAtMs > clock.instantAt()) {
         if (fifo) {
           throw ApplicationFailure.nonRetryable('a FIFO queue cannot delay a single message; send at the release instead', FAILURE_TYPES.stagingUnsupported);
         }
-        const remainingMs = releaseAtMs - nowMs;
+        const remainingMs = releaseAtMs - clock.instantAt();
         if (remainingMs > MAX_PRESTAGE_SECONDS * 1000) {
-          // Only a worker clock well behind the server's gets here; a later attempt can send.
-          throw ApplicationFailure.retryable(`the release is ${remainingMs} ms away, more than SQS can delay a message`, 'TooEarlyToStage');
+          throw ApplicationFailure.retryable(`the release is ${Math.round(remainingMs)} ms away, more than SQS can delay a message`, 'TooEarlyToStage');
         }
         await sleep((remainingMs % 1000) + ALIGNMENT_MARGIN_MS);
-        nowMs = Date.now();
       }
-      // The deadline bounds the send itself; a staged message turns receivable at its release, which
-      // is before the deadline by construction (to within the alignment margin).
-      if (nowMs >= deadlineMs) {
-        throw ApplicationFailure.nonRetryable(
-          `notification ${notification.notificationId} was not sent before its deadline ${request.deadline}`,
-          FAILURE_TYPES.sendWindowClosed,
-        );
-      }
+      if (Math.max(clock.instantAt(), releaseAtMs) + DEADLINE_MARGIN_MS >= deadlineMs) throw windowClosed();
       // The delay and the timestamps are those of the instant its batch leaves, a window later at most.
-      const sentAt = (sentAtMs: number) => {
+      const sentAt = (sentAtMonotonic: number) => {
+        const sentAtMs = clock.instantAt(sentAtMonotonic);
         const delaySeconds = Math.max(0, Math.ceil((releaseAtMs - sentAtMs) / 1000));
         const stagedAt = new Date(sentAtMs).toISOString();
         const releasedAt = new Date(sentAtMs + delaySeconds * 1000).toISOString();
-        const attributes = deliveryMessageAttributes(notification, { scheduledAt: request.scheduledAt, releasedAt, stagedAt, releaseReason: request.releaseReason });
+        const attributes = deliveryMessageAttributes(notification, {
+          scheduledAt: request.scheduledAt,
+          releasedAt,
+          stagedAt,
+          releaseReason: request.releaseReason,
+          narrowerThanLaw: request.narrowerThanLaw,
+        });
         return { delaySeconds, stagedAt, releasedAt, attributes };
       };
       // Every timestamp has the same length, so the size does not depend on the instant.
-      const size = messageBytes(body, sentAt(nowMs).attributes);
+      const size = messageBytes(body, sentAt(performance.now()).attributes);
       if (size > maxMessageBytes) {
         throw ApplicationFailure.nonRetryable(
           `notification ${notification.notificationId} is ${size} bytes with its attributes, over the delivery queue's limit of ${maxMessageBytes}`,
@@ -126,9 +174,9 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
       try {
         const sent = await batcher.send({
           bytes: size,
-          deadlineMs,
-          entryAt: (sentAtMs) => {
-            const { delaySeconds, attributes } = sentAt(sentAtMs);
+          deadline: clock.monotonicAt(deadlineMs - DEADLINE_MARGIN_MS),
+          entryAt: (sentAtMonotonic) => {
+            const { delaySeconds, attributes } = sentAt(sentAtMonotonic);
             return {
               MessageBody: body,
               MessageAttributes: attributes,
@@ -138,12 +186,10 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
             };
           },
         });
-        const { stagedAt, releasedAt } = sentAt(sent.sentAtMs);
+        const { stagedAt, releasedAt } = sentAt(sent.sentAt);
         return { messageId: sent.messageId, stagedAt, releasedAt };
       } catch (error) {
-        if (error instanceof SendDeadlinePassed) {
-          throw ApplicationFailure.nonRetryable(`notification ${notification.notificationId} was not sent: ${error.message}`, FAILURE_TYPES.sendWindowClosed);
-        }
+        if (error instanceof SendDeadlinePassed) throw windowClosed();
         throw classifySqsError(error, deliveryQueueUrl);
       }
     },

@@ -1,7 +1,9 @@
 import { createDeliveryActivities, type DeliveryDeps } from './delivery';
 import { createLegacyQueueActivities, type LegacyQueueDeps } from './legacyQueue';
+import { createMorningActivities, type MorningDeps } from './morning';
+import { createPolicyActivities, type PolicyDeps } from './policy';
 
-export type ActivityDeps = DeliveryDeps & LegacyQueueDeps;
+export type ActivityDeps = DeliveryDeps & LegacyQueueDeps & PolicyDeps & MorningDeps;
 
 /**
  * Builds every activity the worker runs from its dependencies, so that tests can pass an
@@ -11,9 +13,12 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeliveryActivities(deps),
     ...createLegacyQueueActivities(deps),
+    ...createPolicyActivities(deps),
+    ...createMorningActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DeliveryRequest, DeliveryResult } from './delivery';
-export type { DrainOptions, NotificationScheduler } from './legacyQueue';
+export type { DrainOptions, LegacySource, NotificationScheduler } from './legacyQueue';
+export type { MorningGateOperations } from './morning';

@@ -9,17 +9,30 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { isFifoQueue } from '../deliveryMessage';
 import { addCounts, EMPTY_COUNTS, type DrainCounts } from '../legacy/drainCounts';
-import { classifyLegacyMessage, PoisonLegacyMessageError, type LegacyMessage } from '../legacy/legacyMessage';
+import {
+  classifyLegacyMessage,
+  contentIdInBucket,
+  PoisonLegacyMessageError,
+  type ContentIdentity,
+  type LegacyMessage,
+} from '../legacy/legacyMessage';
 import { InvalidNotificationError, type LegacyForward, type Notification } from '../notification';
 import { classifySqsError } from './sqsErrors';
+
+/** Where a legacy notification came from: when SQS received its message (SentTimestamp, ms). */
+export interface LegacySource {
+  sentAtMs: number;
+}
 
 /**
  * What the drain needs of NotificationClient: start a notification's (or a legacy forward's)
  * workflow, or find it started; an InvalidNotificationError says it can never be delivered.
  */
 export interface NotificationScheduler {
-  schedule(notification: Notification): Promise<{ started: boolean }>;
-  scheduleLegacyForward(forward: LegacyForward): Promise<{ started: boolean }>;
+  scheduleFromLegacy(notification: Notification, source: LegacySource): Promise<{ started: boolean }>;
+  scheduleLegacyForward(forward: LegacyForward, source: LegacySource): Promise<{ started: boolean }>;
+  /** The SentTimestamp of the legacy message that started this notification, if it exists. */
+  legacySentAt(notificationId: string): Promise<number | undefined>;
 }
 
 /** What becomes of a body outside the documented vocabulary (NOTIFY_LEGACY_FOREIGN). */
@@ -33,6 +46,10 @@ export interface LegacyQueueDeps {
   schedulerFor: (temporal: Client) => NotificationScheduler;
   /** Default `forward`, as the old drain did. */
   foreignBodies?: ForeignBodies;
+  /** Key of the content hash that names a legacy message without an id (NOTIFY_RECIPIENT_HASH_KEY). */
+  contentIdKey: Uint8Array;
+  /** Copies of one body sent within this long are one notification (NOTIFY_LEGACY_DEDUP_WINDOW_SECONDS). */
+  dedupWindowMs: number;
 }
 
 export interface DrainOptions {
@@ -51,9 +68,33 @@ const VISIBILITY_TIMEOUT_SECONDS = 30;
 
 type Outcome = 'started' | 'forwarded' | 'alreadyPresent' | 'deadLettered';
 
+/** When SQS received the message: the same for every redelivery of it. */
+function sentTimestampOf(message: Message): number {
+  const sentAtMs = Number(message.Attributes?.SentTimestamp);
+  // SQS always answers it when asked; without it, the time it reached us is the best there is.
+  return Number.isFinite(sentAtMs) && sentAtMs > 0 ? sentAtMs : Date.now();
+}
+
+/** Runs tasks with the same key one after another, in the order they came; tasks with other keys run freely. */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
 export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
   const { sqs, legacyWaitQueueUrl, deadLetterQueueUrl } = deps;
   const foreignBodies = deps.foreignBodies ?? 'forward';
+  const contentLanes = new KeyedQueue();
   const fifoDeadLetters = isFifoQueue(deadLetterQueueUrl);
 
   async function deadLetter(message: Message, reason: string): Promise<void> {
@@ -85,9 +126,10 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
    * delivery queue, and a foreign body when foreign bodies are not forwarded.
    */
   async function reconcileOne(scheduler: NotificationScheduler, message: Message): Promise<Outcome> {
+    const source = { sentAtMs: sentTimestampOf(message) };
     let legacy: LegacyMessage;
     try {
-      legacy = classifyLegacyMessage(message.Body ?? '');
+      legacy = classifyLegacyMessage(message.Body ?? '', { idKey: deps.contentIdKey, sentAtMs: source.sentAtMs, dedupWindowMs: deps.dedupWindowMs });
     } catch (error) {
       if (!(error instanceof PoisonLegacyMessageError)) throw error;
       await deadLetter(message, error.message);
@@ -97,16 +139,34 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
       await deadLetter(message, `not the documented legacy vocabulary (${legacy.why}); NOTIFY_LEGACY_FOREIGN=dead-letter`);
       return 'deadLettered';
     }
-    try {
+    const start = async (): Promise<Outcome> => {
+      if (legacy.identity && (await sentWithinWindow(scheduler, legacy.identity))) return 'alreadyPresent';
       const { started } =
-        legacy.kind === 'foreign' ? await scheduler.scheduleLegacyForward(legacy.forward) : await scheduler.schedule(legacy.notification);
+        legacy.kind === 'foreign'
+          ? await scheduler.scheduleLegacyForward(legacy.forward, source)
+          : await scheduler.scheduleFromLegacy(legacy.notification, source);
       if (!started) return 'alreadyPresent';
       return legacy.kind === 'foreign' ? 'forwarded' : 'started';
+    };
+    try {
+      // Copies of one body are decided one after the other, so that two of them never both find no earlier copy.
+      return legacy.identity ? await contentLanes.run(legacy.identity.prefix, start) : await start();
     } catch (error) {
       if (!(error instanceof InvalidNotificationError)) throw error;
       await deadLetter(message, error.message);
       return 'deadLettered';
     }
+  }
+
+  /**
+   * Whether a copy of the same body was sent within the window before or after this one, in a
+   * neighbouring bucket (a copy in the same bucket has the same id, and its start finds it).
+   */
+  async function sentWithinWindow(scheduler: NotificationScheduler, identity: ContentIdentity): Promise<boolean> {
+    const neighbours = await Promise.all(
+      [identity.bucket - 1, identity.bucket + 1].map((bucket) => scheduler.legacySentAt(contentIdInBucket(identity, bucket))),
+    );
+    return neighbours.some((sentAtMs) => sentAtMs !== undefined && Math.abs(identity.sentAtMs - sentAtMs) < identity.dedupWindowMs);
   }
 
   /** Deletes the messages; returns those SQS confirmed deleted (the others come back and are found to exist). */
@@ -159,6 +219,7 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
                 MaxNumberOfMessages: 10,
                 WaitTimeSeconds: options.waitTimeSeconds,
                 VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
+                MessageSystemAttributeNames: ['SentTimestamp'],
               }),
               { abortSignal: stopped },
             ));

@@ -21,19 +21,24 @@ export const SQS_MAX_BATCH_ENTRIES = 10;
 
 export type BatchEntry = Omit<SendMessageBatchRequestEntry, 'Id'>;
 
+/**
+ * Times here are the process's monotonic clock (performance.now()), never its wall clock: a worker
+ * whose wall clock is off must not send early or late. Each sender turns them into instants on
+ * its own reckoning of the server's clock (src/activities/delivery.ts).
+ */
 export interface OutgoingMessage {
   /** Its size as SQS counts it (body and attributes). */
   bytes: number;
-  /** It must not be handed to SQS at or after this instant (epoch ms); Infinity: no bound. */
-  deadlineMs: number;
-  /** The entry as it leaves at `sentAtMs`: a staged message's delay depends on that instant. */
-  entryAt(sentAtMs: number): BatchEntry;
+  /** It must not be handed to SQS at or after this monotonic time; Infinity: no bound. */
+  deadline: number;
+  /** The entry as it leaves at monotonic time `sentAt`: a staged message's delay depends on that instant. */
+  entryAt(sentAt: number): BatchEntry;
 }
 
 export interface SentMessage {
   messageId: string;
-  /** When its batch was handed to SQS (epoch ms): the instant `entryAt` was given. */
-  sentAtMs: number;
+  /** When its batch was handed to SQS (monotonic): the time `entryAt` was given. */
+  sentAt: number;
 }
 
 /** The deadline passed while the message waited for its batch; it was not sent. */
@@ -41,14 +46,21 @@ export class SendDeadlinePassed extends Error {
   override readonly name = 'SendDeadlinePassed';
 }
 
-/** SQS refused one entry of a batch. `Code` is SQS's error code, as a single send's exception carries it. */
+/**
+ * SQS refused one entry of a batch. `Code` is SQS's error code and `$fault` whose fault it was
+ * (SenderFault), as a single send's exception carries them, so src/activities/sqsErrors.ts
+ * classifies both alike.
+ */
 export class BatchEntryFailed extends Error {
   override readonly name = 'BatchEntryFailed';
+  readonly $fault: 'client' | 'server';
   constructor(
     readonly Code: string,
     message: string,
+    senderFault: boolean,
   ) {
     super(`${Code}: ${message}`);
+    this.$fault = senderFault ? 'client' : 'server';
   }
 }
 
@@ -80,37 +92,37 @@ export class SendBatcher {
   }
 
   private async sendAll(messages: readonly OutgoingMessage[]): Promise<Array<SentMessage | Error>> {
-    const sentAtMs = Date.now();
+    const sentAt = performance.now();
     const results: Array<SentMessage | Error> = messages.map(() => new Error('no answer from SQS for this entry'));
     const due: number[] = [];
     messages.forEach((message, index) => {
-      if (sentAtMs >= message.deadlineMs) {
-        results[index] = new SendDeadlinePassed(`its deadline ${new Date(message.deadlineMs).toISOString()} passed before its batch left`);
+      if (sentAt >= message.deadline) {
+        results[index] = new SendDeadlinePassed(`its deadline passed ${Math.round(sentAt - message.deadline)} ms before its batch left`);
       } else {
         due.push(index);
       }
     });
     await Promise.all(
-      bySize(due, (index) => messages[index]!.bytes, this.options.maxBatchBytes).map((chunk) => this.sendChunk(chunk, messages, sentAtMs, results)),
+      bySize(due, (index) => messages[index]!.bytes, this.options.maxBatchBytes).map((chunk) => this.sendChunk(chunk, messages, sentAt, results)),
     );
     return results;
   }
 
   /** One SendMessageBatch for the messages at `indexes`; writes each one's outcome into `results`. */
-  private async sendChunk(indexes: number[], messages: readonly OutgoingMessage[], sentAtMs: number, results: Array<SentMessage | Error>): Promise<void> {
-    const earliestDeadlineMs = Math.min(...indexes.map((index) => messages[index]!.deadlineMs));
+  private async sendChunk(indexes: number[], messages: readonly OutgoingMessage[], sentAt: number, results: Array<SentMessage | Error>): Promise<void> {
+    const earliestDeadline = Math.min(...indexes.map((index) => messages[index]!.deadline));
     try {
       const answer = await this.options.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: this.options.queueUrl,
-          Entries: indexes.map((index) => ({ Id: String(index), ...messages[index]!.entryAt(sentAtMs) })),
+          Entries: indexes.map((index) => ({ Id: String(index), ...messages[index]!.entryAt(sentAt) })),
         }),
         // A request still hanging at an entry's deadline must not be accepted after it.
-        { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(this.options.requestTimeoutMs, earliestDeadlineMs - Date.now()))) },
+        { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(this.options.requestTimeoutMs, earliestDeadline - performance.now()))) },
       );
-      for (const sent of answer.Successful ?? []) results[Number(sent.Id)] = { messageId: sent.MessageId ?? '', sentAtMs };
+      for (const sent of answer.Successful ?? []) results[Number(sent.Id)] = { messageId: sent.MessageId ?? '', sentAt };
       for (const failed of answer.Failed ?? []) {
-        results[Number(failed.Id)] = new BatchEntryFailed(failed.Code ?? 'Unknown', failed.Message ?? 'SQS gave no reason');
+        results[Number(failed.Id)] = new BatchEntryFailed(failed.Code ?? 'Unknown', failed.Message ?? 'SQS gave no reason', failed.SenderFault ?? false);
       }
     } catch (error) {
       for (const index of indexes) results[index] = error as Error;

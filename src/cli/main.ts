@@ -79,8 +79,6 @@ export async function main(argv: string[], io: CliIo, registry: CommandRegistry 
 }
 
 if (require.main === module) {
-  // The SDK's notice that Node 20 support ends is for whoever upgrades Node, not for every command.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `npm start` or `npm run cluster` in another shell: talk to it without exports (set variables win).
   const discovered = environmentWithRunningStack(process.env);
   if (discovered.stack && discovered.applied.length > 0) {

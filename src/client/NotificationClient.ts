@@ -14,15 +14,21 @@ import {
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { LegacySource } from '../activities';
 import { loadConfig, type Config } from '../config';
+import { FAILURE_TYPES } from '../failureTypes';
 import { deliveryMessageBytes, isFifoQueue, SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../deliveryMessage';
 import {
   InvalidNotificationError,
   isLegacyForward,
+  OPEN_STATUSES,
   parseConsentChange,
   parseLegacyForward,
   parseNotification,
@@ -32,6 +38,7 @@ import {
   workflowIdFor,
   type Deliverable,
   type LegacyForward,
+  type Notification,
   type NotificationInput,
   type NotificationResult,
   type NotificationStatus,
@@ -48,9 +55,9 @@ import {
 import { dataConverterFromConfig } from '../security/dataConverter';
 import { recipientHashKeyFromConfig, recipientIdHash } from '../security/recipientHash';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
-import type { notificationWorkflow } from '../workflows/notification';
-import { cancelUpdate, rescheduleUpdate, updateConsentUpdate, type CancelOutcome } from '../workflows/notificationMessages';
-import { notificationSummary } from './summary';
+import type { notificationWorkflow, SendRetryLimits } from '../workflows/notification';
+import { cancelUpdate, rescheduleUpdate, statusQuery, updateConsentUpdate, type CancelOutcome } from '../workflows/notificationMessages';
+import { notificationSummary } from '../webUiText';
 
 export type NotificationHandle = WorkflowHandle<typeof notificationWorkflow>;
 
@@ -70,6 +77,37 @@ export interface FoundNotification {
   category: string;
   channel: string;
   scheduledAt: string;
+}
+
+/**
+ * A change (consent, reschedule) that came too late: the notification is no longer held. Its
+ * message says why, e.g. "already on the delivery queue since X, receivable at Y" for one that was
+ * staged; `result` is where it stands.
+ */
+export class NotificationNotHeldError extends Error {
+  override readonly name = 'NotificationNotHeldError';
+  constructor(
+    message: string,
+    readonly result: NotificationResult,
+  ) {
+    super(message);
+  }
+}
+
+/** No Temporal server answered at the address: says which, and what to check. */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    localStack: boolean,
+    cause: unknown,
+  ) {
+    super(
+      `cannot reach Temporal at ${address} (${cause instanceof Error ? cause.message : String(cause)}): ` +
+        (localStack ? 'is `npm start` running? Or set TEMPORAL_ADDRESS to your server.' : 'is TEMPORAL_ADDRESS right, and the server up?'),
+      { cause },
+    );
+  }
 }
 
 export type ScheduleManyResult =
@@ -95,6 +133,8 @@ export interface NotificationClientSettings {
    * edge of a window, where the workflow's decision wins.
    */
   clock?: () => number | Promise<number>;
+  /** How long a failing send is tried before the notification ends `failed` (NOTIFY_SEND_MAX_FAILED_WINDOWS, NOTIFY_SEND_MISCONFIGURED_GRACE_SECONDS). */
+  retryLimits?: SendRetryLimits;
 }
 
 export interface NotificationClientOptions extends NotificationClientSettings {
@@ -103,7 +143,7 @@ export interface NotificationClientOptions extends NotificationClientSettings {
 
 export class NotificationClient {
   readonly temporal: Client;
-  private readonly settings: Required<Omit<NotificationClientSettings, 'clock'>>;
+  private readonly settings: Required<Omit<NotificationClientSettings, 'clock' | 'retryLimits'>> & Pick<NotificationClientSettings, 'retryLimits'>;
   private readonly clock: () => number | Promise<number>;
 
   constructor(options: NotificationClientOptions) {
@@ -114,6 +154,7 @@ export class NotificationClient {
       recipientHashKey: options.recipientHashKey,
       prestageSeconds: options.prestageSeconds ?? 0,
       maxMessageBytes: options.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES,
+      retryLimits: options.retryLimits,
     };
     prestageLeadMs(this.settings.prestageSeconds); // throws a RangeError naming a bad lead
     this.clock = options.clock ?? Date.now;
@@ -127,14 +168,27 @@ export class NotificationClient {
       recipientHashKey: recipientHashKeyFromConfig(config),
       prestageSeconds: isFifoQueue(config.sqs.deliveryQueue) ? 0 : config.delivery.prestageSeconds,
       maxMessageBytes: config.sqs.maxMessageBytes,
+      retryLimits: config.delivery.retryLimits,
     };
   }
 
-  /** Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends, NOTIFY_CODEC_KEYS). */
-  static async connect(config: Config = loadConfig()): Promise<NotificationClient> {
+  /**
+   * Connects with the configuration from the environment (TEMPORAL_ADDRESS and friends,
+   * NOTIFY_CODEC_KEYS). A server that does not answer within `connectTimeoutMs` (default the SDK's
+   * 10 s) is a TemporalUnreachableError naming the address.
+   */
+  static async connect(config: Config = loadConfig(), options: { connectTimeoutMs?: number } = {}): Promise<NotificationClient> {
     const dataConverter = dataConverterFromConfig(config);
     const address = temporalAddress(config);
-    const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({
+        ...(await temporalConnectionOptions(config.temporal, address)),
+        ...(options.connectTimeoutMs ? { connectTimeout: options.connectTimeoutMs } : {}),
+      });
+    } catch (error) {
+      throw new TemporalUnreachableError(address, config.temporal.address === undefined, error);
+    }
     return new NotificationClient({
       client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
       ...NotificationClient.settingsFromConfig(config),
@@ -159,30 +213,54 @@ export class NotificationClient {
    * quiet window like advertising, then forwarded as it was (see README, "The legacy wait queue").
    * The legacy reconciler calls this; producers use `schedule`.
    */
-  async scheduleLegacyForward(forward: LegacyForward): Promise<ScheduledNotification> {
-    return this.start(parseLegacyForward(forward));
+  async scheduleLegacyForward(forward: LegacyForward, source: LegacySource): Promise<ScheduledNotification> {
+    return this.start(parseLegacyForward(forward), source);
   }
 
-  private async start(deliverable: Deliverable): Promise<ScheduledNotification> {
-    this.assertFits(deliverable);
-    const { notificationId } = deliverable;
-    const workflowId = workflowIdFor(notificationId);
-    const { policy, prestageSeconds, taskQueue } = this.settings;
+  /**
+   * Schedules a legacy wait-queue message in the documented vocabulary, recording when SQS received
+   * it (the reconciler's deduplication window compares that). The legacy reconciler calls this.
+   */
+  async scheduleFromLegacy(notification: Notification, source: LegacySource): Promise<ScheduledNotification> {
+    return this.start(parseNotification(notification), source);
+  }
+
+  /** When SQS received the legacy message that started this notification, if it exists and came from one. */
+  async legacySentAt(notificationId: string): Promise<number | undefined> {
+    try {
+      const { memo } = await this.handle(notificationId).describe();
+      const sentAtMs = (memo as { legacySentAt?: unknown } | undefined)?.legacySentAt;
+      return typeof sentAtMs === 'number' ? sentAtMs : undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private async start(deliverable: Deliverable, source?: LegacySource): Promise<ScheduledNotification> {
+    const { policy, prestageSeconds, taskQueue, retryLimits } = this.settings;
     const subject = policySubjectOf(deliverable);
     const nowMs = await this.clock();
     const decision = nextAllowedSendTime(new Date(nowMs), subject, policy);
-    const startDelayMs = wakeUpAt(decision, subject.expiresAt, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
+    this.assertFits(deliverable, Boolean(decision.narrowerThanLaw));
+    const { notificationId } = deliverable;
+    const workflowId = workflowIdFor(notificationId);
+    const startDelayMs = wakeUpAt(decision, subject, policy, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
     try {
       const handle = await this.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
         taskQueue,
         workflowId,
-        args: [{ notification: deliverable, policy, prestageSeconds }],
+        args: [{ notification: deliverable, policy, prestageSeconds, ...(retryLimits ? { retryLimits } : {}) }],
         ...(startDelayMs > 0 ? { startDelay: startDelayMs } : {}),
         typedSearchAttributes: [
           ...heldSearchAttributes(deliverable, decision.releaseAt),
           ...(isLegacyForward(deliverable) ? [] : [{ key: RecipientIdKey, value: this.recipientSearchKey(deliverable.recipient.id) }]),
         ],
-        staticSummary: notificationSummary(deliverable, decision, policy),
+        // What `status` reads while nothing runs: when it expires, and where a legacy one came from.
+        ...(source || subject.expiresAt
+          ? { memo: { ...(source ? { legacySentAt: source.sentAtMs } : {}), ...(subject.expiresAt ? { expiresAt: subject.expiresAt } : {}) } }
+          : {}),
+        staticSummary: notificationSummary(deliverable, new Date(nowMs), policy.defaultTimeZone),
         // A delivered, cancelled or expired notification must not go out again because a producer
         // retried; one that failed (its queue refused it) may be scheduled again once fixed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
@@ -262,13 +340,38 @@ export class NotificationClient {
   async reschedule(notificationId: string, notBefore: Date | string | null): Promise<NotificationResult> {
     const candidate = notBefore instanceof Date ? (Number.isNaN(notBefore.getTime()) ? String(notBefore) : notBefore.toISOString()) : notBefore;
     const change = parseReschedule({ notBefore: candidate });
-    return this.handle(notificationId).executeUpdate(rescheduleUpdate, { args: [change] });
+    return this.changeHeld(notificationId, (handle) => handle.executeUpdate(rescheduleUpdate, { args: [change] }));
   }
 
-  /** Records the recipient's night-time consent (given or withdrawn) and re-decides the release. */
+  /**
+   * Records the recipient's night-time consent (given or withdrawn) and re-decides the release.
+   * Too late (sent, staged, ended): NotificationNotHeldError saying since when it is on the queue.
+   */
   async updateConsent(notificationId: string, nightConsent: boolean): Promise<NotificationResult> {
     const change = parseConsentChange({ nightConsent });
-    return this.handle(notificationId).executeUpdate(updateConsentUpdate, { args: [change] });
+    return this.changeHeld(notificationId, (handle) => handle.executeUpdate(updateConsentUpdate, { args: [change] }));
+  }
+
+  /**
+   * Runs an update that only an open notification accepts. Refused by the workflow as no longer
+   * held, or lost because the workflow ended meanwhile (a staged notification completes when it
+   * is on the queue, and an update racing with that finds no workflow to run in), it becomes a
+   * NotificationNotHeldError saying where the notification stands.
+   */
+  private async changeHeld(notificationId: string, update: (handle: NotificationHandle) => Promise<NotificationResult>): Promise<NotificationResult> {
+    const handle = this.handle(notificationId);
+    try {
+      return await update(handle);
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === FAILURE_TYPES.notHeld) {
+        throw new NotificationNotHeldError(error.cause.message, await this.status(notificationId));
+      }
+      if (error instanceof WorkflowUpdateFailedError) throw error;
+      const description = await handle.describe().catch(() => undefined);
+      if (!description || description.status.name === 'RUNNING') throw error;
+      const result = await this.statusFrom(handle, description);
+      throw new NotificationNotHeldError(notHeldMessage(notificationId, result), result);
+    }
   }
 
   /**
@@ -302,8 +405,8 @@ export class NotificationClient {
   }
 
   /** A message that cannot fit the delivery queue would be held all night and then fail: refuse it now. */
-  private assertFits(deliverable: Deliverable): void {
-    const bytes = deliveryMessageBytes(deliverable);
+  private assertFits(deliverable: Deliverable, narrowerThanLaw: boolean): void {
+    const bytes = deliveryMessageBytes(deliverable, { narrowerThanLaw });
     if (bytes > this.settings.maxMessageBytes) {
       throw new InvalidNotificationError(
         `invalid notification: payload: the delivery message would be ${bytes} bytes with its attributes, over the limit of ${this.settings.maxMessageBytes}`,
@@ -316,8 +419,14 @@ export class NotificationClient {
     const attributes = description.typedSearchAttributes;
     const releaseAt = attributes.get(NotificationReleaseAtKey)?.toISOString() ?? '';
     switch (description.status.name) {
-      case 'RUNNING':
-        return { status: (attributes.get(NotificationStatusKey) ?? 'held') as NotificationStatus, releaseAt };
+      case 'RUNNING': {
+        const status = (attributes.get(NotificationStatusKey) ?? 'held') as NotificationStatus;
+        const expiresAt = (description.memo as { expiresAt?: unknown } | undefined)?.expiresAt;
+        const known = { status, releaseAt, ...(typeof expiresAt === 'string' ? { expiresAt } : {}) };
+        // A failing send's last error is the workflow's to tell (it runs, so a worker answers).
+        if (status === 'retrying') return handle.query(statusQuery).catch(() => known);
+        return known;
+      }
       case 'COMPLETED':
         return handle.result();
       case 'CANCELLED':
@@ -332,4 +441,12 @@ export class NotificationClient {
       }
     }
   }
+}
+
+/** Why a change came too late, from where the notification stands. */
+function notHeldMessage(notificationId: string, result: NotificationResult): string {
+  if (result.status === 'delivered') {
+    return `notification ${notificationId} is already on the delivery queue since ${result.stagedAt}, receivable at ${result.releasedAt}: it can no longer be changed`;
+  }
+  return `notification ${notificationId} is ${result.status}${OPEN_STATUSES.includes(result.status) ? '' : ', no longer held'}`;
 }

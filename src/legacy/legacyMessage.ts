@@ -9,10 +9,19 @@
  * JSON string holding the JSON; both encodings are accepted. Lower-case and the new names
  * ("kakaotalk", "advertising", …) are accepted as well.
  *
+ * Bodies are read with a lossless JSON parser: a number keeps the digits it was written with, so
+ * a 64-bit id beyond 2^53 is forwarded exactly (the payload travels as JSON text, `payloadJson`),
+ * and two bodies that differ only in such digits are two notifications.
+ *
  * Any other non-empty body (a producer's own JSON without `recipientId`, or not JSON at all) is
  * foreign: the old drain forwarded it unchanged at 08:00, so it becomes a LegacyForward.
+ *
+ * A body without a `notificationId` gets one from its content, keyed and time-bucketed (see
+ * LegacyIdContext): the same body again within the deduplication window is the same notification
+ * (a redelivery, a producer's retry), later it is a new one (a reminder, a second campaign).
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { isLosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import { InvalidNotificationError, parseNotification, type LegacyForward, type Notification } from '../notification';
 
 const CHANNEL_ALIASES: Record<string, Notification['channel']> = {
@@ -51,29 +60,58 @@ export class PoisonLegacyMessageError extends Error {
   override readonly name = 'PoisonLegacyMessageError';
 }
 
-/** Decodes a body in either encoding: JSON, or a JSON string that holds JSON. */
-export function decodeLegacyBody(body: string): unknown {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(body);
-  } catch (error) {
-    throw new PoisonLegacyMessageError(`body is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof decoded === 'string') {
-    try {
-      decoded = JSON.parse(decoded);
-    } catch (error) {
-      throw new PoisonLegacyMessageError(`body is a JSON string that does not hold JSON: ${(error as Error).message}`);
-    }
-  }
-  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
-    throw new PoisonLegacyMessageError('body is not a JSON object');
-  }
-  return decoded;
+/**
+ * What names a legacy message that carries no `notificationId`:
+ * - `idKey`: the key of the content hash (NOTIFY_RECIPIENT_HASH_KEY). Keyed, because workflow ids
+ *   are in plain sight in the Web UI: a plain SHA-256 of a body would let anyone confirm a guessed
+ *   recipient and text offline;
+ * - `sentAtMs`: when SQS received the message (its SentTimestamp), the same for every redelivery;
+ * - `dedupWindowMs`: copies of one body sent within this long of each other are one notification
+ *   (NOTIFY_LEGACY_DEDUP_WINDOW_SECONDS; 5 minutes, as SQS FIFO's content-based deduplication).
+ */
+export interface LegacyIdContext {
+  idKey: Uint8Array;
+  sentAtMs: number;
+  dedupWindowMs: number;
 }
 
-/** JSON with object keys sorted, so that equal content always hashes the same. */
+/**
+ * The identity of a body without a `notificationId`: its id is `<prefix>-<bucket>`, the bucket
+ * being the window-long stretch of time it was sent in. A copy sent in a neighbouring bucket may
+ * still be within the window; the reconciler checks those (src/activities/legacyQueue.ts).
+ */
+export interface ContentIdentity {
+  /** `legacy-<keyed hash of the content>`: the same for every copy of the same content. */
+  prefix: string;
+  bucket: number;
+  sentAtMs: number;
+  dedupWindowMs: number;
+}
+
+/** The notification id of the content in a bucket. */
+export function contentIdInBucket(identity: Pick<ContentIdentity, 'prefix'>, bucket: number): string {
+  return `${identity.prefix}-${bucket}`;
+}
+
+/** What a legacy body becomes: a notification in the documented vocabulary, or a foreign body to forward. */
+export type LegacyMessage =
+  | { kind: 'notification'; notification: Notification; identity?: ContentIdentity }
+  /** `why` says what made it foreign, for a dead letter when foreign bodies are not forwarded. */
+  | { kind: 'foreign'; forward: LegacyForward; why: string; identity: ContentIdentity };
+
+/** Parses JSON keeping every number as written; throws a SyntaxError for what is not JSON (or repeats a key with another value). */
+function parseExact(text: string): unknown {
+  return parseLossless(text);
+}
+
+/** A JSON object as the lossless parser gives it (its numbers are objects too, but not JSON objects). */
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !isLosslessNumber(value);
+}
+
+/** JSON with object keys sorted and numbers as written, so that equal content always hashes the same. */
 function canonicalJson(value: unknown): string {
+  if (isLosslessNumber(value)) return value.toString();
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.keys(value)
@@ -84,80 +122,85 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/**
- * The business id of a legacy message: the id it carries, else a hash of its content. Never the
- * SQS MessageId, which changes whenever a producer re-enqueues the same notification.
- */
-export function legacyNotificationId(decoded: Record<string, unknown>): string {
-  if (typeof decoded.notificationId === 'string' && decoded.notificationId.length > 0) return decoded.notificationId;
-  return contentId(canonicalJson(decoded));
-}
-
-/** What a legacy body becomes: a notification in the documented vocabulary, or a foreign body to forward. */
-export type LegacyMessage =
-  | { kind: 'notification'; notification: Notification }
-  /** `why` says what made it foreign, for a dead letter when foreign bodies are not forwarded. */
-  | { kind: 'foreign'; forward: LegacyForward; why: string };
-
-function contentId(content: string): string {
-  return `legacy-${createHash('sha256').update(content).digest('hex').slice(0, 32)}`;
+function contentIdentity(content: string, context: LegacyIdContext): ContentIdentity {
+  if (!(context.dedupWindowMs > 0)) throw new RangeError('the legacy deduplication window must be positive');
+  const hash = createHmac('sha256', context.idKey).update(content, 'utf8').digest('hex').slice(0, 32);
+  return {
+    prefix: `legacy-${hash}`,
+    bucket: Math.floor(context.sentAtMs / context.dedupWindowMs),
+    sentAtMs: context.sentAtMs,
+    dedupWindowMs: context.dedupWindowMs,
+  };
 }
 
 /**
  * Classifies a legacy body. The documented vocabulary (a JSON object, or a JSON string holding
  * one, with `recipientId`) becomes a notification, and one whose fields are invalid throws
- * PoisonLegacyMessageError with the reason; an empty body throws too. Anything else is foreign,
- * with a content-hash id (of the decoded JSON, so both encodings of the same content share it,
- * else of the body itself), so that a redelivery starts nothing twice.
+ * PoisonLegacyMessageError with the reason; an empty body throws too. Anything else is foreign.
+ * Without a `notificationId` of its own, its id comes from its content (of the decoded JSON, so
+ * both encodings of the same content share it, else of the body itself) and its sending time.
  */
-export function classifyLegacyMessage(body: string): LegacyMessage {
+export function classifyLegacyMessage(body: string, context: LegacyIdContext): LegacyMessage {
   if (body.trim() === '') throw new PoisonLegacyMessageError('body is empty');
-  const foreign = (why: string, content: string): LegacyMessage => ({
-    kind: 'foreign',
-    forward: { kind: 'legacy-forward', notificationId: contentId(content), body },
-    why,
-  });
+  const foreign = (why: string, content: string): LegacyMessage => {
+    const identity = contentIdentity(content, context);
+    return { kind: 'foreign', forward: { kind: 'legacy-forward', notificationId: contentIdInBucket(identity, identity.bucket), body }, why, identity };
+  };
   let decoded: unknown;
   try {
-    decoded = JSON.parse(body);
+    decoded = parseExact(body);
   } catch {
     return foreign('body is not JSON', body);
   }
   if (typeof decoded === 'string') {
     try {
-      decoded = JSON.parse(decoded);
+      decoded = parseExact(decoded);
     } catch {
       return foreign('body is a JSON string that does not hold JSON', body);
     }
   }
-  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
-    return foreign('body is not a JSON object', canonicalJson(decoded));
+  if (!isJsonObject(decoded)) return foreign('body is not a JSON object', canonicalJson(decoded));
+  const fields = decoded as Record<string, unknown>;
+  if (!Object.hasOwn(fields, 'recipientId')) return foreign('body has no recipientId', canonicalJson(decoded));
+  if (typeof fields.notificationId === 'string' && fields.notificationId.length > 0) {
+    return { kind: 'notification', notification: mapVocabulary(fields, fields.notificationId) };
   }
-  if (!Object.hasOwn(decoded, 'recipientId')) return foreign('body has no recipientId', canonicalJson(decoded));
-  return { kind: 'notification', notification: mapVocabulary(decoded as Record<string, unknown>) };
+  const identity = contentIdentity(canonicalJson(decoded), context);
+  return { kind: 'notification', notification: mapVocabulary(fields, contentIdInBucket(identity, identity.bucket)), identity };
 }
 
 /** Turns a legacy body into a validated notification, or throws PoisonLegacyMessageError with the reason (a foreign body included). */
-export function parseLegacyMessage(body: string): Notification {
-  const message = classifyLegacyMessage(body);
+export function parseLegacyMessage(body: string, context: LegacyIdContext): Notification {
+  const message = classifyLegacyMessage(body, context);
   if (message.kind === 'foreign') throw new PoisonLegacyMessageError(`not the documented legacy vocabulary: ${message.why}`);
   return message.notification;
 }
 
-function mapVocabulary(decoded: Record<string, unknown>): Notification {
+/**
+ * A field outside the payload as JSON.parse would give it. Numbers are never valid there (ids and
+ * zones are strings, consent a boolean), so the contract refuses them either way, naming the type.
+ */
+function plain(value: unknown): unknown {
+  return isLosslessNumber(value) ? Number(value.toString()) : value;
+}
+
+function mapVocabulary(decoded: Record<string, unknown>, notificationId: string): Notification {
   const alias = (table: Record<string, string>, value: unknown) =>
-    typeof value === 'string' ? (table[value.trim().toLowerCase()] ?? value) : value;
+    typeof value === 'string' ? (table[value.trim().toLowerCase()] ?? value) : plain(value);
+  const payload = decoded.payload;
+  const payloadIsObject = isJsonObject(payload);
   const candidate = {
-    notificationId: legacyNotificationId(decoded),
+    notificationId,
     recipient: {
-      id: decoded.recipientId,
-      timeZone: decoded.timeZone,
-      nightConsent: decoded.nightConsent,
+      id: plain(decoded.recipientId),
+      timeZone: plain(decoded.timeZone),
+      nightConsent: plain(decoded.nightConsent),
     },
     channel: alias(CHANNEL_ALIASES, decoded.channel),
     category: alias(CATEGORY_ALIASES, decoded.type ?? decoded.category),
-    payload: decoded.payload,
-    expiresAt: decoded.expiresAt,
+    // The payload as the producer wrote it, numbers and all; anything else is the contract's to refuse.
+    ...(payloadIsObject ? { payloadJson: stringifyLossless(payload) } : payload === undefined ? {} : { payload: plain(payload) }),
+    expiresAt: plain(decoded.expiresAt),
   };
   try {
     return parseNotification(candidate);

@@ -5,6 +5,7 @@
 export {
   ALWAYS_HELD_CATEGORY,
   DEFAULT_POLICY,
+  NarrowerThanLawError,
   POLICY_CATEGORIES,
   assertValidPolicy,
   isHeldCategory,
@@ -13,6 +14,7 @@ export {
 } from './policy';
 export {
   isInQuietWindow,
+  isRealOffset,
   isSubjectToWindow,
   nextAllowedSendTime,
   quietWindowEnd,
@@ -21,7 +23,20 @@ export {
   type PolicySubject,
   type SendDecision,
 } from './quietHours';
+export { LEGAL_QUIET_WINDOW, coversLegalWindow, windowCovers } from './quietWindow';
 export { morningSpreadOffsetMs } from './spread';
-export { MAX_PRESTAGE_SECONDS, prestageLeadMs, wakeUpAt } from './staging';
+export { MAX_PRESTAGE_SECONDS, isStageable, prestageLeadMs, wakeUpAt } from './staging';
 export { nextWholeMinute, policyEndingAt } from './releaseWindow';
 export { isSupportedTimeZone } from './zone';
+export {
+  assertValidRules,
+  morningOf,
+  NO_MORNING_CAP,
+  planMorning,
+  type MorningEntry,
+  type MorningOutcome,
+  type MorningOverflow,
+  type MorningPlan,
+  type MorningRules,
+  type MorningVerdict,
+} from './morning';

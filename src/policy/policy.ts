@@ -5,6 +5,7 @@
 import type { Category } from '../notification';
 import { isSupportedTimeZone } from './zone';
 import { spreadWindowMs } from './spread';
+import { coversLegalWindow, LEGAL_QUIET_WINDOW, parseTimeOfDay } from './quietWindow';
 
 export interface QuietHoursPolicy {
   /** "HH:mm" local wall time at which the quiet window starts (inclusive). Default "21:00". */
@@ -47,17 +48,6 @@ export const DEFAULT_POLICY: QuietHoursPolicy = Object.freeze({
   morningSpreadSeconds: 0,
 });
 
-const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
-
-/** "HH:mm" (24-hour) as milliseconds since local midnight; throws an Error naming the field. */
-export function parseTimeOfDay(value: unknown, field: string): number {
-  const match = typeof value === 'string' ? TIME_OF_DAY.exec(value) : null;
-  if (!match) {
-    throw new Error(`invalid ${field} ${JSON.stringify(value)}: expected HH:mm in 24-hour form, e.g. "21:00"`);
-  }
-  return (Number(match[1]) * 60 + Number(match[2])) * 60_000;
-}
-
 function isCategory(value: unknown): value is Category {
   return (POLICY_CATEGORIES as readonly unknown[]).includes(value);
 }
@@ -89,9 +79,16 @@ export function assertValidPolicy(policy: QuietHoursPolicy): QuietHoursPolicy {
   return policy;
 }
 
+/** A configured window that does not keep the law's 21:00–08:00 quiet, without the override that allows it. */
+export class NarrowerThanLawError extends Error {
+  override readonly name = 'NarrowerThanLawError';
+}
+
 /**
  * The policy from src/config.ts's `config.policy` (or anything of that shape), validated: throws
- * an Error naming a bad time, zone, category or spread. Categories are de-duplicated.
+ * an Error naming a bad time, zone, category or spread. Categories are de-duplicated. A window
+ * narrower than the law's is refused (NarrowerThanLawError) unless `allowNarrowerQuietHours` is
+ * set (NOTIFY_ALLOW_NARROWER_QUIET_HOURS, for tests and benchmarks).
  */
 export function policyFromConfig(policy: {
   quietStart: string;
@@ -99,6 +96,7 @@ export function policyFromConfig(policy: {
   defaultTimeZone: string;
   heldCategories: string[];
   morningSpreadSeconds: number;
+  allowNarrowerQuietHours?: boolean;
 }): QuietHoursPolicy {
   const heldCategories = [...new Set(policy.heldCategories.map((category) => category.trim()))];
   const candidate: QuietHoursPolicy = {
@@ -109,6 +107,13 @@ export function policyFromConfig(policy: {
     morningSpreadSeconds: policy.morningSpreadSeconds,
   };
   assertValidPolicy(candidate);
+  if (!policy.allowNarrowerQuietHours && !coversLegalWindow(candidate)) {
+    throw new NarrowerThanLawError(
+      `the quiet window ${candidate.quietStart}–${candidate.quietEnd} is narrower than the law's ` +
+        `${LEGAL_QUIET_WINDOW.quietStart}–${LEGAL_QUIET_WINDOW.quietEnd} (art. 50): it may be wider, never narrower ` +
+        '(NOTIFY_ALLOW_NARROWER_QUIET_HOURS=true allows it for tests and benchmarks only)',
+    );
+  }
   return Object.freeze({ ...candidate, heldCategories: Object.freeze(heldCategories as Category[]) });
 }
 

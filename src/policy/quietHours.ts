@@ -14,7 +14,8 @@
  */
 import type { IANAZone } from 'luxon';
 import type { Category, Notification } from '../notification';
-import { assertValidPolicy, DEFAULT_POLICY, isHeldCategory, parseTimeOfDay, type QuietHoursPolicy } from './policy';
+import { assertValidPolicy, DEFAULT_POLICY, isHeldCategory, type QuietHoursPolicy } from './policy';
+import { coversLegalWindow, wallTimeIsQuiet, windowOf, type Window } from './quietWindow';
 import { morningSpreadOffsetMs, spreadWindowMs } from './spread';
 import { DAY_MS, nextOffsetChange, wallTimeOfDayMs, zoneNamed } from './zone';
 
@@ -29,25 +30,18 @@ export interface SendDecision {
   reason: 'immediate' | 'held-quiet-hours' | 'not-before';
   /** The end of the quiet window that held it, before the morning spread. */
   windowEndsAt?: Date;
-  /** True if it has an expiry and would be released after it (or `at` is already at or past it). */
+  /**
+   * True if it has an expiry and would be released at or after it (or `at` is already at or past
+   * it). A release at the expiry itself counts: a message cannot be receivable at the very instant
+   * it was decided for, so it would arrive after its expiry.
+   */
   expired: boolean;
-}
-
-/** A quiet window as two times of day in milliseconds since local midnight. */
-interface Window {
-  start: number;
-  end: number;
-}
-
-/** The policy's window, or undefined when start == end (no quiet hours). */
-function windowOf(policy: QuietHoursPolicy): Window | undefined {
-  const start = parseTimeOfDay(policy.quietStart, 'quietStart');
-  const end = parseTimeOfDay(policy.quietEnd, 'quietEnd');
-  return start === end ? undefined : { start, end };
-}
-
-function wallTimeIsQuiet(wall: number, window: Window): boolean {
-  return window.start < window.end ? wall >= window.start && wall < window.end : wall >= window.start || wall < window.end;
+  /**
+   * Present when the policy's window is narrower than the law's (art. 50: 21:00–08:00), which only
+   * a test or benchmark may configure (NOTIFY_ALLOW_NARROWER_QUIET_HOURS): every decision made
+   * under such a policy says so, for the compliance report and the delivery message.
+   */
+  narrowerThanLaw?: true;
 }
 
 function quietAt(zone: IANAZone, window: Window, instantMs: number): boolean {
@@ -101,6 +95,7 @@ function parseIsoInstant(text: string): number {
   const fields = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
   const [year, month, day, hour, minute, second] = fields;
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
+  if (!isRealOffset(zone)) return NaN;
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 1900–1999
   date.setUTCHours(hour, minute, second, Number(fraction.padEnd(3, '0').slice(0, 3)));
@@ -113,6 +108,19 @@ function parseIsoInstant(text: string): number {
     offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
   }
   return local - offsetMinutes * 60_000;
+}
+
+/**
+ * Whether an offset ("Z", "+09:00", "-0330", "+05") is one a clock can show: at most 14 hours
+ * (the widest in use, Kiribati's +14:00) and fewer than 60 minutes. "+99:99" would move an
+ * instant by four days. (src/notification.ts refuses the same in the contract.)
+ */
+export function isRealOffset(offset: string): boolean {
+  if (offset.toUpperCase() === 'Z') return true;
+  const digits = offset.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4) || '0');
+  return minutes < 60 && hours * 60 + minutes <= 14 * 60;
 }
 
 /**
@@ -158,8 +166,9 @@ export function isSubjectToWindow(notification: PolicySubject, policy: QuietHour
 }
 
 /**
- * The instant by which a notification released at `releaseAt` must have gone out: its expiry, or
- * the start of the next quiet window if the window applies to it, whichever comes first.
+ * The instant by which a notification released at `releaseAt` must have gone out (the first
+ * instant at which a send is no longer allowed): its expiry, or the start of the next quiet window
+ * if the window applies to it, whichever comes first.
  * Undefined when neither bounds it. A send still failing then must stop and decide again: a
  * message that only gets through at 21:30 would be an advertisement at night.
  */
@@ -233,11 +242,12 @@ export function nextAllowedSendTime(
     reason = 'held-quiet-hours';
   }
 
-  const expired = expiresAtMs !== undefined && (releaseMs > expiresAtMs || atMs >= expiresAtMs);
+  const expired = expiresAtMs !== undefined && (releaseMs >= expiresAtMs || atMs >= expiresAtMs);
   return {
     releaseAt: new Date(releaseMs),
     reason,
     ...(windowEndsMs !== undefined ? { windowEndsAt: new Date(windowEndsMs) } : {}),
     expired,
+    ...(coversLegalWindow(policy) ? {} : { narrowerThanLaw: true as const }),
   };
 }

@@ -19,7 +19,7 @@
  *   for them and refused (403) for any other origin, as is any request from another origin (its
  *   own pages, the sign-in form, are same-origin).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
@@ -37,6 +37,8 @@ export interface CodecServerOptions {
   /** Largest request body accepted; default 16 MiB (the UI sends a whole event's payloads at once). */
   maxBodyBytes?: number;
   log?: (line: string) => void;
+  /** The clock sessions expire by (epoch ms); the system clock by default (tests move it). */
+  now?: () => number;
 }
 
 export const SESSION_COOKIE = 'notify_codec_session';
@@ -69,11 +71,53 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 const sameSecret = (given: string, expected: string) => timingSafeEqual(sha256(given), sha256(expected));
 
 /**
- * The cookie holds a value derived from the token, never the token itself: browsers send a
- * localhost cookie to every port of localhost, and the token also opens the bearer door.
+ * Browser sessions. The cookie is `v1.<expiry, epoch s>.<random id>.<HMAC>`, signed with a key
+ * derived from the token, never the token itself (browsers send a localhost cookie to every port
+ * of localhost, and the token also opens the bearer door). The server checks the signature and
+ * the expiry itself (the browser's Max-Age is only a hint), signing out revokes that session's id
+ * on this server until it would have expired, and a new token ends every session at once: their
+ * signatures no longer match. Stateless apart from the revocations, so a restart keeps sessions
+ * signed in (but forgets sign-outs: a signed-out cookie is also deleted from its browser).
  */
-export function sessionValue(token: string): string {
-  return createHmac('sha256', token).update('notify-codec-ui-session-v1').digest('base64url');
+class Sessions {
+  private readonly key: Buffer;
+  /** Revoked session ids, with when they would have expired anyway (epoch s). */
+  private readonly revoked = new Map<string, number>();
+
+  constructor(
+    token: string,
+    private readonly now: () => number,
+  ) {
+    this.key = createHmac('sha256', token).update('notify-codec-ui-session-v1').digest();
+  }
+
+  issue(): string {
+    const expires = Math.floor(this.now() / 1000) + SESSION_SECONDS;
+    const payload = `v1.${expires}.${randomBytes(16).toString('base64url')}`;
+    return `${payload}.${this.sign(payload)}`;
+  }
+
+  /** The session's id if the cookie is one this server signed, not expired and not signed out. */
+  valid(cookie: string | undefined): string | undefined {
+    const parts = cookie?.split('.') ?? [];
+    if (parts.length !== 4 || parts[0] !== 'v1') return undefined;
+    const [, expires, id, signature] = parts as [string, string, string, string];
+    if (!sameSecret(signature, this.sign(`v1.${expires}.${id}`))) return undefined;
+    if (!(Number(expires) > this.now() / 1000)) return undefined;
+    return this.revoked.has(id) ? undefined : id;
+  }
+
+  revoke(cookie: string | undefined): void {
+    const id = this.valid(cookie);
+    if (id === undefined) return;
+    const nowSeconds = this.now() / 1000;
+    for (const [revokedId, expires] of this.revoked) if (expires <= nowSeconds) this.revoked.delete(revokedId);
+    this.revoked.set(id, Number(cookie!.split('.')[1]));
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.key).update(payload).digest('base64url');
+  }
 }
 
 function cookies(request: IncomingMessage): Map<string, string> {
@@ -109,14 +153,13 @@ export function createCodecServer(options: CodecServerOptions): Server {
   const allowedOrigins = new Set(options.allowedOrigins);
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 2 ** 20;
   const log = options.log ?? (() => undefined);
-  const session = sessionValue(token);
+  const sessions = new Sessions(token, options.now ?? Date.now);
 
   const authenticated = (request: IncomingMessage): boolean => {
     const authorization = request.headers.authorization ?? '';
     const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
     if (bearer !== undefined) return sameSecret(bearer, token);
-    const cookie = cookies(request).get(SESSION_COOKIE);
-    return cookie !== undefined && sameSecret(cookie, session);
+    return sessions.valid(cookies(request).get(SESSION_COOKIE)) !== undefined;
   };
 
   const convert = async (action: 'encode' | 'decode', request: IncomingMessage): Promise<unknown> => {
@@ -209,6 +252,7 @@ server under the same host name (both localhost, say): the session cookie is not
       if (request.method !== 'POST') throw new HttpError(405, 'use GET or POST');
       const secure = request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
       if (action === 'logout') {
+        sessions.revoke(cookies(request).get(SESSION_COOKIE));
         response.writeHead(303, { ...headers, Location: 'login', 'Set-Cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${secure}` }).end();
         return;
       }
@@ -223,7 +267,7 @@ server under the same host name (both localhost, say): the session cookie is not
         .writeHead(303, {
           ...headers,
           Location: 'login?signed-in',
-          'Set-Cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}${secure}`,
+          'Set-Cookie': `${SESSION_COOKIE}=${sessions.issue()}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}${secure}`,
         })
         .end();
       return;

@@ -34,7 +34,7 @@ export interface LocalServers {
   env: TestWorkflowEnvironment;
   /** What was started here, and what was reused (for the banner). */
   started: { temporal: boolean; sqs: boolean };
-  /** Stops what was started here (never a server it did not start); safe to call twice. */
+  /** Stops what was started here (never a server it did not start), saying so in a line each; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -48,10 +48,17 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
   let env: TestWorkflowEnvironment | undefined;
   const stop = async () => {
     // Temporal first: a worker still running would otherwise retry against a vanished queue.
-    await env?.teardown();
-    await elasticMq?.stop();
+    const [stoppingEnv, stoppingQueue] = [env, elasticMq];
     env = undefined;
     elasticMq = undefined;
+    if (stoppingEnv) {
+      await stoppingEnv.teardown();
+      if (!config.temporal.address) log('Temporal dev server stopped');
+    }
+    if (stoppingQueue) {
+      await stoppingQueue.stop();
+      log('ElasticMQ stopped');
+    }
   };
   try {
     // ElasticMQ's JVM and the dev server start in parallel: on 2 cores that saves seconds.

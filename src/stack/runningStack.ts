@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Config } from '../config';
+import { secretVariables, type Config } from '../config';
 
 export const RUNNING_STACK_FILE = 'running-stack.json';
 
@@ -36,6 +36,11 @@ export interface RunningStackRecord {
   startedAt: string;
   env: Partial<Record<(typeof RUNNING_STACK_VARIABLES)[number], string>>;
   webUi?: string;
+  /**
+   * The stack runs with the local stack's generated secrets (NOTIFY_DATA_DIR/local-secrets.env):
+   * a client of it needs them too, though the record gives it a TEMPORAL_ADDRESS.
+   */
+  localSecrets?: boolean;
   /** Everything else it runs, for operators (kill, ps, top). */
   pids?: Record<string, number | number[] | undefined>;
 }
@@ -110,6 +115,24 @@ export function readRunningStack(dataDir: string): RunningStackRecord | undefine
   return record;
 }
 
+/** Another `npm start` or `npm run cluster` already runs on this data dir: says which, and since when. */
+export class StackAlreadyRunningError extends Error {
+  override readonly name = 'StackAlreadyRunningError';
+  constructor(readonly record: RunningStackRecord) {
+    super(
+      `a ${record.kind === 'cluster' ? 'cluster (npm run cluster)' : 'local stack (npm start)'} is already running ` +
+        `(pid ${record.pid}, started ${record.startedAt}${record.webUi ? `, Web UI ${record.webUi}` : ''}): ` +
+        'use it (npm run cli -- … finds it), or stop it first (Ctrl-C in its shell, or kill ' + record.pid + ')',
+    );
+  }
+}
+
+/** Throws StackAlreadyRunningError if a live stack has recorded itself under this data dir. */
+export function assertNoRunningStack(dataDir: string): void {
+  const record = readRunningStack(dataDir);
+  if (record && record.pid !== process.pid) throw new StackAlreadyRunningError(record);
+}
+
 export interface DiscoveredEnvironment {
   env: NodeJS.ProcessEnv;
   /** The stack whose variables were applied, if any. */
@@ -118,18 +141,26 @@ export interface DiscoveredEnvironment {
   applied: string[];
 }
 
-/** The environment with the running stack's variables filled in where it leaves them unset (empty counts as unset, as in loadConfig). */
+/**
+ * The environment with the running stack's variables filled in where it leaves them unset (empty
+ * counts as unset, as in loadConfig). A stack that runs on the local stack's generated secrets
+ * passes them on as well, for those the environment leaves unset: the TEMPORAL_ADDRESS taken from
+ * the record would otherwise make loadConfig treat this as a real deployment and skip that file.
+ * Not when the environment names a Temporal server of its own: that one has keys of its own.
+ */
 export function environmentWithRunningStack(env: NodeJS.ProcessEnv = process.env): DiscoveredEnvironment {
   const stack = readRunningStack(env.NOTIFY_DATA_DIR || '.data');
   if (!stack) return { env, applied: [] };
   const merged: NodeJS.ProcessEnv = { ...env };
   const applied: string[] = [];
-  for (const name of RUNNING_STACK_VARIABLES) {
-    const value = stack.env[name];
-    if (value !== undefined && !env[name]) {
-      merged[name] = value;
-      applied.push(name);
-    }
+  const apply = (name: string, value: string | undefined) => {
+    if (value === undefined || env[name]) return;
+    merged[name] = value;
+    applied.push(name);
+  };
+  for (const name of RUNNING_STACK_VARIABLES) apply(name, stack.env[name]);
+  if (stack.localSecrets && !env.TEMPORAL_ADDRESS) {
+    for (const [name, value] of Object.entries(secretVariables(env))) apply(name, value);
   }
   return { env: merged, stack, applied };
 }

@@ -14,9 +14,10 @@ import { codecServerFromConfig, type RunningCodecServer } from '../security';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { startLocalServers, type LocalServers } from './localServers';
-import { runningStackFile, stackVariables, writeRunningStack } from './runningStack';
+import { assertNoRunningStack, runningStackFile, stackVariables, writeRunningStack } from './runningStack';
 import { stderrLog } from './progress';
 import { codecBanner, configWithLocalSecrets } from './stackSecrets';
+import { webUiListUrl } from './webUiLinks';
 import { createConfiguredWorker } from '../workers/createWorker';
 
 async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined): Promise<void> {
@@ -26,12 +27,14 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
   const sqs = createSqsClient(config.sqs);
   const queues = await resolveQueueUrls(sqs, config.sqs).finally(() => sqs.destroy());
   const ui = started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : '(the server at TEMPORAL_ADDRESS has its own)';
+  const held = started.temporal ? webUiListUrl(ui, config.temporal.namespace, "NotificationStatus = 'held'") : undefined;
   console.log(
     [
       '',
       'local stack is running',
       `  Temporal    ${config.temporal.address}  namespace ${config.temporal.namespace}  ${started.temporal ? `dev server, data in ${dbFilename}` : '(TEMPORAL_ADDRESS)'}`,
       `  Web UI      ${ui}`,
+      ...(held ? [`    held notifications  ${held}`, '    (Configure Columns: add NotificationStatus and NotificationReleaseAt; the README shows how)'] : []),
       `  SQS         ${config.sqs.endpoint}  ${started.sqs ? 'ElasticMQ' : '(AWS_ENDPOINT_URL_SQS)'}`,
       `    delivery      ${queues.delivery}`,
       `    legacy wait   ${queues.legacyWait}`,
@@ -50,17 +53,24 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
 
 async function main(): Promise<void> {
   const config = await configWithLocalSecrets();
+  // Before any port is tried: "port 8081 is taken" would not say that it is our own stack.
+  assertNoRunningStack(config.localStack.dataDir);
   const dbFilename = resolve(config.localStack.dataDir, 'temporal.sqlite');
   let servers: LocalServers | undefined;
   let codec: RunningCodecServer | undefined;
   let worker: Worker | undefined;
   let removeRecord: (() => Promise<void>) | undefined;
   let signals = 0;
+  let firstSignalAt = 0;
   // The Temporal runtime also listens for these and drains the worker; ours covers start-up
   // (no worker yet) and a second Ctrl-C, which stops the servers without waiting any longer.
   const onSignal = (signal: NodeJS.Signals) => {
+    // One Ctrl-C arrives more than once: the terminal signals the whole process group (npm and
+    // this process), and npm passes it on as well. A second one means it only when it comes later.
+    if (signals > 0 && Date.now() - firstSignalAt < REPEATED_SIGNAL_MS) return;
     signals += 1;
     if (signals === 1) {
+      firstSignalAt = Date.now();
       stderrLog(`${signal}: stopping${worker ? ' (draining the worker first)' : ''}…`);
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       return;
@@ -96,17 +106,30 @@ async function main(): Promise<void> {
     const scheduleAction = await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config));
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);
     await printBanner(servers, dbFilename, codec);
-    removeRecord = await writeRunningStack(config.localStack.dataDir, { kind: 'local', env: stackVariables(servers.config), webUi: servers.started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : undefined });
+    removeRecord = await writeRunningStack(config.localStack.dataDir, {
+      kind: 'local',
+      env: stackVariables(servers.config),
+      webUi: servers.started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : undefined,
+      // Without TEMPORAL_ADDRESS it runs on the generated secrets, which the CLI of a second shell then reads too.
+      localSecrets: !config.temporal.address,
+    });
     if (signals > 0) return;
     // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.
     await worker.run();
   } finally {
     await removeRecord?.();
+    if (worker) stderrLog('worker stopped');
     await servers.stop();
-    await codec?.stop();
+    if (codec) {
+      await codec.stop();
+      stderrLog('codec server stopped');
+    }
     stderrLog('local stack stopped');
   }
 }
+
+/** Signals closer together than this are one Ctrl-C delivered twice. */
+const REPEATED_SIGNAL_MS = 2_000;
 
 main().catch((error) => {
   console.error(error instanceof Error ? error.message : error);

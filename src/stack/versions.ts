@@ -45,5 +45,5 @@ export const COMPOSE_IMAGES = {
   temporalAdminTools: `temporalio/admin-tools:${VERSIONS.temporalServer}`,
   temporalUi: `temporalio/ui:${VERSIONS.temporalUiServer}`,
   elasticMq: `softwaremill/elasticmq-native:${VERSIONS.elasticMq}`,
-  node: 'node:20-bookworm-slim',
+  node: 'node:24-bookworm-slim',
 } as const;

@@ -1,11 +1,15 @@
 import type { ActivityDeps } from '../activities';
+import { MorningGates } from '../client/morningGates';
 import { NotificationClient } from '../client/NotificationClient';
 import type { Config } from '../config';
+import { recipientHashKeyFromConfig } from '../security/recipientHash';
 import { createSqsClient, queueMaxMessageBytes, resolveQueueUrls } from '../sqs';
 
 /**
  * The activities' dependencies from the configuration: one SQS client, the three queues, the
- * delivery queue's own size limit, and the scheduler the legacy drain starts notifications with.
+ * delivery queue's own size limit, the scheduler the legacy drain starts notifications with (and
+ * the key and window that name legacy bodies without an id), and whether this worker allows quiet
+ * windows narrower than the law's.
  */
 export async function activityDepsFromConfig(config: Config): Promise<ActivityDeps> {
   const sqs = createSqsClient(config.sqs);
@@ -21,6 +25,10 @@ export async function activityDepsFromConfig(config: Config): Promise<ActivityDe
     legacyWaitQueueUrl: queues.legacyWait,
     deadLetterQueueUrl: queues.deadLetter,
     schedulerFor: (client) => new NotificationClient({ client, ...settings }),
+    morningGatesFor: (client) => new MorningGates(client, config.temporal.taskQueue),
     foreignBodies: config.reconcile.foreignBodies,
+    contentIdKey: recipientHashKeyFromConfig(config),
+    dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
+    allowNarrowerQuietHours: config.policy.allowNarrowerQuietHours,
   };
 }

@@ -61,6 +61,12 @@ export type { SQSClient };
  * build it here, so a new dependency reaches every one of them.
  */
 export async function createConfiguredWorker(config: Config, connection: NativeConnection): Promise<Worker> {
+  if (config.policy.allowNarrowerQuietHours) {
+    console.warn(
+      'WARNING: NOTIFY_ALLOW_NARROWER_QUIET_HOURS is on: this worker runs notifications whose quiet window is narrower than the ' +
+        "law's 21:00–08:00 (art. 50), and may release advertising at night. For tests and benchmarks only; every such decision is recorded.",
+    );
+  }
   return createNotificationWorker({
     connection,
     namespace: config.temporal.namespace,

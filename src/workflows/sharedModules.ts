@@ -18,7 +18,8 @@
  * - zod: classes, and module state only `setErrorMap` changes, which nothing calls;
  * - the policy: pure functions and a memo of valid zone names;
  * - the notification contract, whose schemas are not exported for that reason (src/notification.ts);
- * - the failure types and search attribute keys: constants.
+ * - the failure types and search attribute keys: constants;
+ * - the evidence record and the Web UI's texts: pure functions.
  */
 export * as luxon from 'luxon';
 export * as zod from 'zod';
@@ -26,3 +27,5 @@ export * as policy from '../policy';
 export * as notification from '../notification';
 export * as failureTypes from '../failureTypes';
 export * as searchAttributes from '../searchAttributes';
+export * as evidence from '../evidence';
+export * as webUiText from '../webUiText';

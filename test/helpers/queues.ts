@@ -1,6 +1,12 @@
 /** Reading what really sits in an SQS (ElasticMQ) queue, for end-to-end assertions. */
 import assert from 'node:assert/strict';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 
 /**
  * Receives (and deletes) messages until `expected` have arrived and then `quietMs` passes with
@@ -79,4 +85,30 @@ export function assertExactlyOnceNotBefore(messages: Message[], ids: string[], r
     `lost e.g. ${lost.slice(0, 3).join(', ')}; duplicated e.g. ${duplicated.slice(0, 3).map(([id, count]) => `${id}×${count}`).join(', ')}; foreign e.g. ${foreign.slice(0, 3).join(', ')}`,
   );
   assert.equal(messages.length, ids.length);
+}
+
+/**
+ * Every message waiting in a queue with the instant SQS received it (SentTimestamp), left in the
+ * queue: each is received and made visible again at once. What a test needs to name legacy bodies
+ * without an id exactly as the reconciler will.
+ */
+export async function peekSentTimestamps(sqs: SQSClient, queueUrl: string): Promise<Array<{ body: string; sentAtMs: number }>> {
+  const seen: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 120, MessageSystemAttributeNames: ['SentTimestamp'] }),
+    );
+    if (Messages.length === 0) break;
+    seen.push(...Messages);
+  }
+  for (let start = 0; start < seen.length; start += 10) {
+    const chunk = seen.slice(start, start + 10);
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+  return seen.map((message) => ({ body: message.Body ?? '', sentAtMs: Number(message.Attributes?.SentTimestamp) }));
 }

@@ -17,7 +17,9 @@ import type { DataConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../src/config';
 import type { ActivityDeps } from '../../src/activities';
+import type { LegacyIdContext } from '../../src/legacy/legacyMessage';
 import { NotificationClient, type NotificationClientSettings } from '../../src/client';
+import { MorningGates } from '../../src/client/morningGates';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../../src/deliveryMessage';
 import { createSqsClient, ensureQueue, queueMaxMessageBytes, resolveQueueUrls, type QueueUrls } from '../../src/sqs';
 import { dataConverterFromConfig } from '../../src/security/dataConverter';
@@ -98,8 +100,16 @@ export async function stackDeps(stack: E2EStack, settings: NotificationClientSet
     legacyWaitQueueUrl: stack.queueUrls.legacyWait,
     deadLetterQueueUrl: stack.queueUrls.deadLetter,
     schedulerFor: (client) => new NotificationClient({ client, ...settings }),
+    morningGatesFor: (client) => new MorningGates(client, settings.taskQueue),
+    contentIdKey: settings.recipientHashKey,
+    dedupWindowMs: stack.config.reconcile.dedupWindowSeconds * 1000,
     ...overrides,
   };
+}
+
+/** How the suite names a legacy body without an id, as the reconciler would had SQS received it at `sentAtMs`. */
+export function testLegacyIds(sentAtMs = Date.now()): LegacyIdContext {
+  return { idKey: testRecipientHashKey(), sentAtMs, dedupWindowMs: loadConfig().reconcile.dedupWindowSeconds * 1000 };
 }
 
 export interface Fixture<T> {

@@ -1,7 +1,8 @@
 /** Operator commands for the legacy wait queue: drain it now, manage its schedule, write demo messages. */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../../config';
+import { addCounts, EMPTY_COUNTS } from '../../legacy/drainCounts';
 import { demoLegacyBodies, sendRawMessages } from '../../legacy/legacySender';
 import {
   ensureReconcileSchedule,
@@ -12,7 +13,7 @@ import {
 import { dataConverterFromConfig } from '../../security/dataConverter';
 import { createSqsClient, queueDepth, resolveQueueUrls } from '../../sqs';
 import { temporalAddress, temporalConnectionOptions } from '../../temporalConnection';
-import type { reconcileLegacyQueueWorkflow } from '../../workflows/reconcileLegacyQueue';
+import type { ReconcileResult } from '../../workflows/reconcileLegacyQueue';
 import { UsageError, type CliCommand } from '../command';
 import { createProgressBar } from '../progressBar';
 
@@ -27,39 +28,74 @@ async function withTemporal<T>(config: Config, use: (client: Client) => Promise<
   }
 }
 
+/** A whole number of seconds from an option, or a usage error naming it. */
+function seconds(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < 1) throw new UsageError(`${name} must be a whole number of seconds, at least 1 (got ${JSON.stringify(value)})`);
+  return parsed;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs reconciliations through the schedule until the queue answers empty or `maxSeconds` pass:
+ * each is a trigger that waits for a run in progress (overlap "buffer one"), so that a drain never
+ * runs beside a scheduled reconciliation. Copies of one legacy body are told apart by when they
+ * were sent, which holds only while one reconciliation at a time handles them.
+ */
+async function drainThroughSchedule(client: Client, config: Config, maxSeconds: number): Promise<ReconcileResult> {
+  const handle = reconcileScheduleHandle(client);
+  await ensureReconcileSchedule(client, reconcileScheduleSettings(config));
+  const deadline = Date.now() + maxSeconds * 1000;
+  const started = (description: Awaited<ReturnType<typeof handle.describe>>) =>
+    [...description.info.recentActions.map((action) => action.action), ...description.info.runningActions].map((action) => action.workflow.workflowId);
+  let total: ReconcileResult = { ...EMPTY_COUNTS, queueEmpty: false };
+  do {
+    const before = new Set(started(await handle.describe()));
+    await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE);
+    // Ours starts at once, or after the run in progress (bounded by NOTIFY_RECONCILE_MAX_SECONDS).
+    const waitUntil = Date.now() + (config.reconcile.maxSecondsPerRun + 60) * 1000;
+    let workflowId: string | undefined;
+    while (!workflowId) {
+      if (Date.now() > waitUntil) throw new Error(`the schedule ${RECONCILE_SCHEDULE_ID} took no action after the trigger: is a worker running on task queue "${config.temporal.taskQueue}"?`);
+      await sleep(250);
+      workflowId = started(await handle.describe()).find((id) => !before.has(id));
+    }
+    const result: ReconcileResult = await client.workflow.getHandle(workflowId).result();
+    total = { ...addCounts(total, result), queueEmpty: result.queueEmpty };
+  } while (!total.queueEmpty && Date.now() < deadline);
+  return total;
+}
+
 export const drainCommand: CliCommand = {
   name: 'drain',
-  summary: 'run one reconciliation of the legacy wait queue now, with progress and a summary',
+  summary: 'reconcile the legacy wait queue now, through its schedule, until it is empty (progress and a summary)',
   usage: 'drain [--max-seconds N]',
   async run(args, io) {
     const { values } = parseArgs({ args, options: { 'max-seconds': { type: 'string' } } });
+    const maxSeconds = seconds(values['max-seconds'], '--max-seconds', 600);
     const config = loadConfig(io.env);
     const sqs = createSqsClient(config.sqs);
     const { legacyWait } = await resolveQueueUrls(sqs, config.sqs);
     const initial = await queueDepth(sqs, legacyWait);
     const bar = createProgressBar(io.stderr, 'draining legacy wait queue', initial);
-    const result = await withTemporal(config, async (client) => {
-      const handle = await client.workflow.start<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId: `reconcile-legacy-wait-queue-drain-${new Date().toISOString()}`,
-        args: [{ maxRunSeconds: Number(values['max-seconds'] ?? 600) }],
-      });
-      const poll = setInterval(() => {
-        queueDepth(sqs, legacyWait)
-          .then((left) => bar.update(Math.max(0, initial - left)))
-          .catch(() => undefined);
-      }, 500);
-      try {
-        return await handle.result();
-      } finally {
-        clearInterval(poll);
-      }
-    });
+    const poll = setInterval(() => {
+      queueDepth(sqs, legacyWait)
+        .then((left) => bar.update(Math.max(0, initial - left)))
+        .catch(() => undefined);
+    }, 500);
+    let result: ReconcileResult;
+    try {
+      result = await withTemporal(config, (client) => drainThroughSchedule(client, config, maxSeconds));
+    } finally {
+      clearInterval(poll);
+    }
     bar.update(initial - Math.min(initial, await queueDepth(sqs, legacyWait)));
     bar.finish();
     io.stdout.write(
       `received ${result.received}: started ${result.started}, forwarded ${result.forwarded}, already present ${result.alreadyPresent}, ` +
-        `dead-lettered ${result.deadLettered}; queue ${result.queueEmpty ? 'empty' : 'not yet empty (bounded run)'}\n`,
+        `dead-lettered ${result.deadLettered}; queue ${result.queueEmpty ? 'empty' : `not yet empty after ${maxSeconds} s`}\n`,
     );
     return 0;
   },

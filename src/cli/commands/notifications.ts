@@ -1,13 +1,17 @@
 /** Operator commands on single notifications: schedule, status, cancel, reschedule, consent; find one recipient's. */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NotificationClient } from '../../client';
-import { loadConfig } from '../../config';
+import { loadConfig, type Config } from '../../config';
 import { InvalidNotificationError, parseNotification, parseReschedule, type Reschedule } from '../../notification';
 import { UsageError, writeLine, type CliCommand, type CliIo } from '../command';
+import { foundLine, statusLines, type DisplayContext } from '../display';
+import { notificationFromJson, readNotificationFile } from '../notificationJson';
 
-async function withClient<T>(io: CliIo, use: (client: NotificationClient) => Promise<T>): Promise<T> {
-  const client = await NotificationClient.connect(loadConfig(io.env));
+/** A CLI answers within seconds: a stack that is not there is said so in 2 s, not the SDK's 10. */
+const CONNECT_TIMEOUT_MS = 2_000;
+
+async function withClient<T>(config: Config, use: (client: NotificationClient) => Promise<T>): Promise<T> {
+  const client = await NotificationClient.connect(config, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
   try {
     return await use(client);
   } finally {
@@ -23,22 +27,56 @@ function positionals(args: string[], count: number): string[] {
   return args;
 }
 
+/** The positional arguments and a `--json` flag. */
+function withJsonFlag(args: string[], count: number): { positional: string[]; json: boolean } {
+  const { values, positionals: given } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  return { positional: positionals(given, count), json: values.json ?? false };
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += chunk.toString();
   return text;
 }
 
+function display(config: Config, io: CliIo): DisplayContext {
+  return { zone: config.policy.defaultTimeZone, now: io.now?.() ?? new Date() };
+}
+
+const EXAMPLE = {
+  notificationId: 'order-1234-winter-sale',
+  recipient: { id: 'user-42', timeZone: 'Asia/Seoul', nightConsent: false },
+  channel: 'kakaotalk',
+  category: 'advertising',
+  payload: { template: 'winter-sale', discount: 30 },
+  expiresAt: '2026-11-24T12:00:00+09:00',
+};
+
 export const scheduleCommand: CliCommand = {
   name: 'schedule',
-  summary: 'schedule one notification from a JSON file (or - for stdin)',
-  usage: 'schedule <file.json | ->',
+  summary: 'schedule one notification from a JSON file (or - for stdin); examples/ has one per category',
+  usage: [
+    'schedule <file.json | ->',
+    '',
+    'A notification is one JSON object:',
+    '  notificationId  string, the business key (letters, digits, . _ : @ -); scheduling it again starts nothing new',
+    '  recipient       { id: string, timeZone?: IANA zone (default Asia/Seoul), nightConsent?: boolean (default false) }',
+    '  channel         "kakaotalk" | "sms" | "push"',
+    '  category        "advertising" | "order" | "delivery" | "refund"',
+    '  payload         object, what the sender renders (numbers beyond 2^53 are kept exactly)',
+    '  notBefore       ISO-8601 instant with offset, optional: not sent before it',
+    '  expiresAt       ISO-8601 instant with offset, optional: never sent at or after it (it ends expired)',
+    'Unknown fields are refused. Example:',
+    `  ${JSON.stringify(EXAMPLE)}`,
+  ].join('\n'),
   async run(args, io) {
     const [file] = positionals(args, 1);
-    const text = file === '-' ? await readAll(io.stdin) : await readFile(file!, 'utf8');
-    // Checked before connecting: bad JSON is a SyntaxError, a bad notification an InvalidNotificationError.
-    const notification = parseNotification(JSON.parse(text));
-    const { notificationId, workflowId, started } = await withClient(io, (client) => client.schedule(notification));
+    const source = file === '-' ? 'stdin' : file!;
+    const text = file === '-' ? await readAll(io.stdin) : await readNotificationFile(file!);
+    // Checked before connecting: bad JSON names the file and the place, a bad notification each field.
+    const notification = parseNotification(notificationFromJson(text, source));
+    const config = loadConfig(io.env);
+    const { notificationId, workflowId, started } = await withClient(config, (client) => client.schedule(notification));
     await writeLine(io.stdout, JSON.stringify({ notificationId, workflowId, started }));
     return 0;
   },
@@ -46,11 +84,14 @@ export const scheduleCommand: CliCommand = {
 
 export const statusCommand: CliCommand = {
   name: 'status',
-  summary: 'show where a notification stands (held until…, delivered, cancelled, expired)',
-  usage: 'status <notificationId>',
+  summary: 'show where a notification stands: held until when (and whether it will expire first), delivered, cancelled, expired, failed',
+  usage: 'status <notificationId> [--json]',
   async run(args, io) {
-    const [id] = positionals(args, 1);
-    await writeLine(io.stdout, JSON.stringify(await withClient(io, (client) => client.status(id!))));
+    const { positional: [id], json } = withJsonFlag(args, 1);
+    const config = loadConfig(io.env);
+    const result = await withClient(config, (client) => client.status(id!));
+    if (json) await writeLine(io.stdout, JSON.stringify(result));
+    else for (const line of statusLines(id!, result, display(config, io))) await writeLine(io.stdout, line);
     return 0;
   },
 };
@@ -61,7 +102,7 @@ export const cancelCommand: CliCommand = {
   usage: 'cancel <notificationId>',
   async run(args, io) {
     const [id] = positionals(args, 1);
-    const outcome = await withClient(io, (client) => client.cancel(id!));
+    const outcome = await withClient(loadConfig(io.env), (client) => client.cancel(id!));
     await writeLine(io.stdout, JSON.stringify(outcome));
     return outcome.cancelled ? 0 : 1;
   },
@@ -81,7 +122,7 @@ export const rescheduleCommand: CliCommand = {
       throw error instanceof InvalidNotificationError ? new UsageError(error.message) : error;
     }
     const { notBefore } = change;
-    const result = await withClient(io, (client) => client.reschedule(id!, notBefore));
+    const result = await withClient(loadConfig(io.env), (client) => client.reschedule(id!, notBefore));
     await writeLine(io.stdout, JSON.stringify(result));
     return 0;
   },
@@ -94,7 +135,7 @@ export const consentCommand: CliCommand = {
   async run(args, io) {
     const [id, consent] = positionals(args, 2);
     if (consent !== 'given' && consent !== 'withdrawn') throw new UsageError('consent is "given" or "withdrawn"');
-    const result = await withClient(io, (client) => client.updateConsent(id!, consent === 'given'));
+    const result = await withClient(loadConfig(io.env), (client) => client.updateConsent(id!, consent === 'given'));
     await writeLine(io.stdout, JSON.stringify(result));
     return 0;
   },
@@ -103,14 +144,16 @@ export const consentCommand: CliCommand = {
 export const findCommand: CliCommand = {
   name: 'find',
   summary: "list one recipient's notifications (matched through the keyed hash in RecipientId; newest first)",
-  usage: 'find --recipient <recipientId> [--limit N]',
+  usage: 'find --recipient <recipientId> [--limit N] [--json]',
   async run(args, io) {
-    const { values } = parseArgs({ args, options: { recipient: { type: 'string' }, limit: { type: 'string', default: '100' } } });
+    const { values } = parseArgs({ args, options: { recipient: { type: 'string' }, limit: { type: 'string', default: '100' }, json: { type: 'boolean', default: false } } });
     if (!values.recipient) throw new UsageError('--recipient is required');
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
-    const found = await withClient(io, (client) => client.findByRecipient(values.recipient!, { limit }));
-    for (const notification of found) await writeLine(io.stdout, JSON.stringify(notification));
+    const config = loadConfig(io.env);
+    const found = await withClient(config, (client) => client.findByRecipient(values.recipient!, { limit }));
+    if (!values.json && found.length === 0) await writeLine(io.stderr, `no notifications for recipient ${values.recipient}`);
+    for (const notification of found) await writeLine(io.stdout, values.json ? JSON.stringify(notification) : foundLine(notification, display(config, io)));
     return 0;
   },
 };

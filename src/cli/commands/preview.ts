@@ -90,6 +90,7 @@ export function decisionRecord(
     ...(subject.notBefore ? { notBefore: subject.notBefore } : {}),
     ...(subject.expiresAt ? { expiresAt: subject.expiresAt } : {}),
     expired: decision.expired,
+    ...(decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
   };
 }
 
@@ -108,6 +109,7 @@ function humanReport(subject: PolicySubject, at: Date, decision: SendDecision, p
     `release at    ${both(decision.releaseAt)}`,
     `reason        ${decision.reason}${decision.windowEndsAt ? ` (window ends ${both(decision.windowEndsAt)})` : ''}`,
     `expired       ${decision.expired ? 'yes: it would not be sent' : 'no'}`,
+    ...(decision.narrowerThanLaw ? [`WARNING       the window is narrower than the law's 21:00–08:00 (NOTIFY_ALLOW_NARROWER_QUIET_HOURS, tests only)`] : []),
   ];
   return lines.join('\n');
 }
@@ -132,9 +134,10 @@ async function previewLines(io: CliIo, policy: QuietHoursPolicy, defaultAt: Date
         throw new Error(`not JSON: ${messageOf(error)}`);
       }
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('expected a JSON object');
-      const rawAt = (raw as { at?: unknown }).at;
+      // "at" is the line's own decision instant, not a field of the notification.
+      const { at: rawAt, ...notification } = raw as { at?: unknown };
       const at = rawAt === undefined ? defaultAt : instantFrom(rawAt, 'at');
-      const subject = subjectFrom(raw);
+      const subject = subjectFrom(notification);
       record = { line: lineNumber, ...decisionRecord(subject, at, nextAllowedSendTime(at, subject, policy), policy) };
     } catch (error) {
       bad += 1;

@@ -11,7 +11,7 @@ import { localSecretsFile } from '../../config';
 import { codecServerFromConfig, type RunningCodecServer } from '../../security';
 import { stderrLog } from '../progress';
 import { codecBanner, configWithLocalSecrets } from '../stackSecrets';
-import { runningStackFile, stackVariables, writeRunningStack } from '../runningStack';
+import { assertNoRunningStack, runningStackFile, stackVariables, writeRunningStack } from '../runningStack';
 import { DEFAULT_CLUSTER_SHARDS, DEFAULT_CLUSTER_WORKERS, startCluster, type RunningCluster } from './startCluster';
 
 const USAGE = 'usage: npm run cluster -- [--shards N] [--workers N]';
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const workers = positive('workers', values.workers, DEFAULT_CLUSTER_WORKERS);
   const config = await configWithLocalSecrets();
   const dataDir = resolve(config.localStack.dataDir);
+  assertNoRunningStack(dataDir);
   if (config.temporal.address || config.sqs.endpoint) stderrLog('note: the cluster runs its own Temporal and SQS; TEMPORAL_ADDRESS and AWS_ENDPOINT_URL_SQS are ignored here');
 
   let cluster: RunningCluster | undefined;
@@ -89,7 +90,13 @@ async function main(): Promise<void> {
   let removeRecord: (() => Promise<void>) | undefined;
   try {
     if (signals === 0) {
-      removeRecord = await writeRunningStack(dataDir, { kind: 'cluster', env: stackVariables(cluster.config), webUi: cluster.addresses.webUi, pids: cluster.pids() });
+      removeRecord = await writeRunningStack(dataDir, {
+        kind: 'cluster',
+        env: stackVariables(cluster.config),
+        webUi: cluster.addresses.webUi,
+        pids: cluster.pids(),
+        localSecrets: !config.temporal.address,
+      });
       console.log(banner(cluster, dataDir, codec));
       for (const worker of cluster.workers) {
         void worker.exited.then((how) => {

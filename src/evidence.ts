@@ -1,0 +1,63 @@
+/**
+ * The evidence a notification leaves for the compliance report: on what grounds it was released
+ * when it was, recorded by its workflow when it ends, in the NotificationEvidence search attribute
+ * (one keyword, so that it costs no write of its own: it goes with the final status). The report
+ * reads it back from visibility (src/report).
+ *
+ * A compact `key=value;…` text: short enough for a keyword attribute, readable in the Web UI, and
+ * free of personal data (the recipient's zone and consent flag, never their id or the message).
+ * Pure: the workflow bundle imports this file.
+ */
+
+export interface Evidence {
+  /** Why it was released when it was: immediate, held-quiet-hours, not-before. */
+  reason: string;
+  /** The recipient's night-time consent when the release was decided. */
+  nightConsent: boolean;
+  /** Whether the policy held this category in the quiet window (advertising always is). */
+  heldCategory: boolean;
+  /** The zone the window was read in. */
+  zone: string;
+  /** The policy's window, "HH:mm-HH:mm". */
+  window: string;
+  /** When it became receivable on the delivery queue (delivered notifications), ISO-8601. */
+  receivableAt?: string;
+  /** The decision was made under a window narrower than the law's. */
+  narrowerThanLaw?: boolean;
+}
+
+const VERSION = '1';
+
+export function formatEvidence(evidence: Evidence): string {
+  const fields: Array<[string, string]> = [
+    ['v', VERSION],
+    ['reason', evidence.reason],
+    ['consent', evidence.nightConsent ? '1' : '0'],
+    ['held', evidence.heldCategory ? '1' : '0'],
+    ['zone', evidence.zone],
+    ['window', evidence.window],
+  ];
+  if (evidence.receivableAt !== undefined) fields.push(['receivable', evidence.receivableAt]);
+  if (evidence.narrowerThanLaw) fields.push(['narrowed', '1']);
+  return fields.map(([key, value]) => `${key}=${value}`).join(';');
+}
+
+/** Reads an evidence text back; undefined for one that is missing or not of this format. */
+export function parseEvidence(text: string | undefined): Evidence | undefined {
+  if (!text) return undefined;
+  const fields = new Map(text.split(';').map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)] as const));
+  if (fields.get('v') !== VERSION) return undefined;
+  const reason = fields.get('reason');
+  const zone = fields.get('zone');
+  const window = fields.get('window');
+  if (!reason || !zone || !window) return undefined;
+  return {
+    reason,
+    nightConsent: fields.get('consent') === '1',
+    heldCategory: fields.get('held') === '1',
+    zone,
+    window,
+    ...(fields.has('receivable') ? { receivableAt: fields.get('receivable')! } : {}),
+    ...(fields.get('narrowed') === '1' ? { narrowerThanLaw: true } : {}),
+  };
+}

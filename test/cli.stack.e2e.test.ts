@@ -1,0 +1,147 @@
+/**
+ * The CLI as a user runs it: `npm start` in one shell, `npm run cli -- …` in another, both with
+ * the environment of a fresh shell (none of the keys test/setup.mjs gives the suite), on a data
+ * dir and ports of their own. Nothing stubbed: the real `npm start` (dev server, ElasticMQ, codec
+ * server, worker) and the real CLI, as child processes.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseNotification } from '../src/notification';
+import type { ManagedProcess } from '../src/stack/managedProcess';
+import { userShell, type CliRun, type UserShell } from './helpers/userShell';
+
+let shell: UserShell;
+let stack: ManagedProcess;
+
+before(async () => {
+  shell = await userShell();
+  stack = shell.npmStart();
+  await stack.waitForOutput(/local stack is running/, 300_000);
+}, { timeout: 320_000 });
+
+after(async () => {
+  await stack?.stop();
+  await shell?.cleanUp();
+});
+
+/** The JSON lines a command printed on stdout (npm's own banner lines are not JSON). */
+function jsonLines(run: CliRun): unknown[] {
+  return run.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as unknown);
+}
+
+function succeeded(run: CliRun, what: string): void {
+  assert.equal(run.code, 0, `${what} exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
+}
+
+describe('the CLI in a second shell, next to a running npm start, with nothing exported', () => {
+  test('schedules, finds, reschedules and cancels a notification', { timeout: 180_000 }, async () => {
+    const id = `cli-shell-${Date.now().toString(36)}`;
+    const file = join(shell.dataDir, 'notification.json');
+    // notBefore a day ahead: held whatever the hour the test runs at.
+    const notBefore = new Date(Date.now() + 24 * 3_600_000).toISOString();
+    await writeFile(file, JSON.stringify({ notificationId: id, recipient: { id: 'shell-user-1' }, channel: 'sms', category: 'order', payload: { order: 1 }, notBefore }));
+
+    const scheduled = await shell.cli(['schedule', file]);
+    succeeded(scheduled, 'schedule');
+    assert.match(scheduled.stderr, /using the running local stack \(npm start\)/);
+    assert.deepEqual(jsonLines(scheduled), [{ notificationId: id, workflowId: `notification-${id}`, started: true }]);
+
+    const status = await shell.cli(['status', id, '--json']);
+    succeeded(status, 'status');
+    assert.equal((jsonLines(status)[0] as { status: string }).status, 'held');
+
+    const found = await shell.cli(['find', '--recipient', 'shell-user-1', '--json']);
+    succeeded(found, 'find');
+    assert.deepEqual(jsonLines(found).map((line) => (line as { notificationId: string }).notificationId), [id]);
+
+    const later = new Date(Date.now() + 48 * 3_600_000).toISOString();
+    const rescheduled = await shell.cli(['reschedule', id, later]);
+    succeeded(rescheduled, 'reschedule');
+    assert.equal(Date.parse((jsonLines(rescheduled)[0] as { releaseAt: string }).releaseAt) >= Date.parse(later), true);
+
+    const cancelled = await shell.cli(['cancel', id]);
+    succeeded(cancelled, 'cancel');
+    assert.equal((jsonLines(cancelled)[0] as { cancelled: boolean }).cancelled, true);
+  });
+
+  test('status and find speak to a person: local times, time until release, and an expiry that comes first', { timeout: 120_000 }, async () => {
+    const id = `cli-human-${Date.now().toString(36)}`;
+    // Held until notBefore, 25 hours away; it expires an hour before that, so it will never go out.
+    const notBefore = new Date(Date.now() + 25 * 3_600_000);
+    const expiresAt = new Date(notBefore.getTime() - 3_600_000);
+    const input = { notificationId: id, recipient: { id: 'shell-user-2' }, channel: 'push', category: 'order', notBefore: notBefore.toISOString(), expiresAt: expiresAt.toISOString() };
+    succeeded(await shell.cli(['schedule', '-'], { stdin: JSON.stringify(input) }), 'schedule -');
+    const status = await shell.cli(['status', id]);
+    succeeded(status, 'status');
+    assert.match(status.stdout, new RegExp(`${id}: held \\(will expire before its release\\)`));
+    assert.match(status.stdout, /release\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} Asia\/Seoul, in 1 d \d+ h|release\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} Asia\/Seoul, in 1 d/);
+    assert.match(status.stdout, /expires\s+.*Asia\/Seoul: before its release, so it will not be sent/);
+    const found = await shell.cli(['find', '--recipient', 'shell-user-2']);
+    succeeded(found, 'find');
+    assert.match(found.stdout, new RegExp(`${id}  held  due .* Asia/Seoul \\(in 1 d`));
+    succeeded(await shell.cli(['cancel', id]), 'cancel');
+  });
+
+  test('a second npm start says that a stack is already running, with its pid, instead of a taken port', { timeout: 120_000 }, async () => {
+    const second = shell.npmStart();
+    const how = await second.exited;
+    assert.equal(how, 'exit code 1', second.output());
+    assert.match(second.output(), /a local stack \(npm start\) is already running \(pid \d+, started \d{4}-/);
+    assert.doesNotMatch(second.output(), /port \d+ .* is taken/);
+  });
+
+  test('Ctrl-C stops it quietly: a line per server, no stack traces, no dial errors', { timeout: 120_000 }, async () => {
+    // A terminal's Ctrl-C signals the whole foreground process group: npm, and the stack under it.
+    const before = stack.output().length;
+    stack.kill('SIGINT');
+    await stack.exited;
+    const said = stack.output().slice(before);
+    for (const server of ['worker', 'Temporal dev server', 'ElasticMQ', 'codec server']) assert.match(said, new RegExp(`${server} stopped`), said);
+    assert.doesNotMatch(said, /SIGINT again|^\s+at |dial error|already closed|Error/m, said);
+  });
+});
+
+describe('the CLI without a stack, as a new user meets it', () => {
+  let bare: UserShell;
+  before(async () => {
+    bare = await userShell();
+  });
+  after(() => bare?.cleanUp());
+
+  test('with nothing running, status says within seconds which address it tried and what to check', { timeout: 60_000 }, async () => {
+    const run = await bare.cli(['status', 'nothing-here']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, new RegExp(`cannot reach Temporal at localhost:${bare.ports.temporal}`));
+    assert.match(run.stderr, /is `npm start` running\?/);
+    // 2 s for the connection, plus the CLI's own start (tsx) on a loaded machine.
+    assert.ok(run.ms < 15_000, `it took ${run.ms} ms`);
+  });
+
+  test('a missing or truncated file is named, with what is wrong and where', { timeout: 60_000 }, async () => {
+    const missing = await bare.cli(['schedule', join(bare.dataDir, 'missing.json')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read .*missing\.json: no such file/);
+    assert.doesNotMatch(missing.stderr, /ENOENT/);
+    const truncated = join(bare.dataDir, 'truncated.json');
+    await writeFile(truncated, '{"notificationId": "a", "recipient": {');
+    const cut = await bare.cli(['schedule', truncated]);
+    assert.equal(cut.code, 1);
+    assert.match(cut.stderr, /truncated\.json: unexpected end of input/);
+    const broken = join(bare.dataDir, 'broken.json');
+    await writeFile(broken, '{\n  "notificationId": "a",\n  "channel" "sms"\n}');
+    const wrong = await bare.cli(['schedule', broken]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /broken\.json: not valid JSON at line 3, column \d+/);
+  });
+
+  test('help schedule shows what a notification is, with an example that schedules as it stands', { timeout: 60_000 }, async () => {
+    const help = await bare.cli(['help', 'schedule']);
+    assert.equal(help.code, 0);
+    for (const field of ['notificationId', 'recipient', 'channel', 'category', 'payload', 'notBefore', 'expiresAt']) assert.match(help.stdout, new RegExp(`\\b${field}\\b`));
+    const example = help.stdout.split('\n').map((line) => line.trim()).find((line) => line.startsWith('{'));
+    assert.ok(example, help.stdout);
+    assert.doesNotThrow(() => parseNotification(JSON.parse(example)));
+  });
+});

@@ -121,6 +121,10 @@ const ConfigSchema = z.object({
   NOTIFY_HELD_CATEGORIES: z.string().default('advertising,order,delivery,refund'),
   /** Spread the morning release of held messages over this many seconds (0 = all at the window's end). */
   NOTIFY_MORNING_SPREAD_SECONDS: nonNegativeInt.default(0),
+  /** The most advertisements one recipient gets at one morning release; 0: no cap. */
+  NOTIFY_MORNING_CAP: nonNegativeInt.max(1000).default(0),
+  /** What becomes of advertisements beyond the cap: drop them (capped), or merge them into one digest message. */
+  NOTIFY_MORNING_CAP_OVERFLOW: z.enum(['drop', 'digest']).default('drop'),
   /** Tests and benchmarks only: allow a quiet window narrower than the law's 21:00–08:00 (every decision under it says so). */
   NOTIFY_ALLOW_NARROWER_QUIET_HOURS: booleanFromEnv.default('false'),
 
@@ -249,6 +253,8 @@ export interface Config {
     /** NOTIFY_ALLOW_NARROWER_QUIET_HOURS: the window may be narrower than the law's (tests and benchmarks). */
     allowNarrowerQuietHours: boolean;
   };
+  /** The morning cap: at most `cap` advertisements per recipient at one morning release (0: none). */
+  morning: { cap: number; overflow: 'drop' | 'digest' };
   reconcile: { cron: string; maxSecondsPerRun: number; foreignBodies: 'forward' | 'dead-letter'; dedupWindowSeconds: number };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   codec: {
@@ -353,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       morningSpreadSeconds: raw.NOTIFY_MORNING_SPREAD_SECONDS,
       allowNarrowerQuietHours: raw.NOTIFY_ALLOW_NARROWER_QUIET_HOURS,
     },
+    morning: { cap: raw.NOTIFY_MORNING_CAP, overflow: raw.NOTIFY_MORNING_CAP_OVERFLOW },
     reconcile: {
       cron: raw.NOTIFY_RECONCILE_CRON,
       maxSecondsPerRun: raw.NOTIFY_RECONCILE_MAX_SECONDS,

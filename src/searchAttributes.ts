@@ -6,7 +6,7 @@
  * create`, see docs/operations.md).
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
-import { isLegacyForward, LEGACY_FORWARD_CATEGORY, type Deliverable } from './notification';
+import { isLegacyForward, LEGACY_FORWARD_CATEGORY, type Deliverable, type NotificationStatus } from './notification';
 
 export const NotificationStatusKey = defineSearchAttributeKey('NotificationStatus', SearchAttributeType.KEYWORD);
 export const NotificationReleaseAtKey = defineSearchAttributeKey('NotificationReleaseAt', SearchAttributeType.DATETIME);
@@ -26,12 +26,13 @@ export const NOTIFICATION_SEARCH_ATTRIBUTES = [
 ] as const;
 
 /**
- * What a held notification is listed with: status, release time, category and channel (a legacy
- * forward has neither of its own). The client adds RecipientId, the keyed hash of the recipient id.
+ * What a held notification is listed with: status (held, or its morning's verdict), release time,
+ * category and channel (a legacy forward has neither of its own). The client adds RecipientId, the
+ * keyed hash of the recipient id.
  */
-export function heldSearchAttributes(deliverable: Deliverable, releaseAt: Date): SearchAttributePair[] {
+export function heldSearchAttributes(deliverable: Deliverable, releaseAt: Date, status: NotificationStatus = 'held'): SearchAttributePair[] {
   return [
-    { key: NotificationStatusKey, value: 'held' },
+    { key: NotificationStatusKey, value: status },
     { key: NotificationReleaseAtKey, value: releaseAt },
     ...(isLegacyForward(deliverable)
       ? [{ key: NotificationCategoryKey, value: LEGACY_FORWARD_CATEGORY }]

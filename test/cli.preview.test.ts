@@ -309,3 +309,28 @@ describe('reschedule on the command line', () => {
     assert.match(run.stderr, /offset/);
   });
 });
+
+describe('preview --stdin with a morning cap', () => {
+  test("each held line says what the cap and the collapse keys would do with the night's batch", async () => {
+    const line = (id: string, at: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ notificationId: id, recipient: { id: 'night-owl' }, channel: 'push', category: 'advertising', payload: { id }, at, ...extra });
+    const input = [
+      line('ad-1', '2026-11-23T21:30:00+09:00'),
+      line('ad-2', '2026-11-23T22:00:00+09:00', { collapseKey: 'sale' }),
+      line('order-1', '2026-11-23T22:30:00+09:00', { category: 'order' }),
+      line('ad-3', '2026-11-23T23:00:00+09:00'),
+      line('ad-4', '2026-11-24T00:00:00+09:00', { collapseKey: 'sale' }),
+      line('ad-5', '2026-11-24T02:00:00+09:00'),
+      line('day', '2026-11-24T12:00:00+09:00'),
+    ].join('\n');
+    const outcomes = async (env: Record<string, string>) => {
+      const run = await cli(['preview', '--stdin'], { stdin: `${input}\n`, env });
+      assert.equal(run.code, 0, run.stderr);
+      return Object.fromEntries(jsonLines(run.stdout).map((record) => [record.notificationId, (record.morning as { outcome?: string } | undefined)?.outcome ?? '-']));
+    };
+    assert.deepEqual(await outcomes({ NOTIFY_MORNING_CAP: '2' }), { 'ad-1': 'capped', 'ad-2': 'collapsed', 'order-1': '-', 'ad-3': 'capped', 'ad-4': 'admitted', 'ad-5': 'admitted', day: '-' });
+    assert.deepEqual(await outcomes({ NOTIFY_MORNING_CAP: '2', NOTIFY_MORNING_CAP_OVERFLOW: 'digest' }), { 'ad-1': 'digested', 'ad-2': 'collapsed', 'order-1': '-', 'ad-3': 'digested', 'ad-4': 'digested', 'ad-5': 'admitted', day: '-' });
+    // Without a cap, only the collapse key acts.
+    assert.deepEqual(await outcomes({}), { 'ad-1': '-', 'ad-2': 'collapsed', 'order-1': '-', 'ad-3': '-', 'ad-4': 'admitted', 'ad-5': '-', day: '-' });
+  });
+});

@@ -9,11 +9,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseNotification } from '../src/notification';
-import type { ManagedProcess } from '../src/stack/managedProcess';
-import { userShell, type CliRun, type UserShell } from './helpers/userShell';
+import { ensureLocalSecrets } from '../src/security';
+import { userShell, type CliRun, type ForegroundProcess, type UserShell } from './helpers/userShell';
 
 let shell: UserShell;
-let stack: ManagedProcess;
+let stack: ForegroundProcess;
 
 before(async () => {
   shell = await userShell();
@@ -87,7 +87,7 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
   test('a second npm start says that a stack is already running, with its pid, instead of a taken port', { timeout: 120_000 }, async () => {
     const second = shell.npmStart();
     const how = await second.exited;
-    assert.equal(how, 'exit code 1', second.output());
+    assert.equal(how, 1, second.output());
     assert.match(second.output(), /a local stack \(npm start\) is already running \(pid \d+, started \d{4}-/);
     assert.doesNotMatch(second.output(), /port \d+ .* is taken/);
   });
@@ -95,7 +95,7 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
   test('Ctrl-C stops it quietly: a line per server, no stack traces, no dial errors', { timeout: 120_000 }, async () => {
     // A terminal's Ctrl-C signals the whole foreground process group: npm, and the stack under it.
     const before = stack.output().length;
-    stack.kill('SIGINT');
+    stack.signal('SIGINT');
     await stack.exited;
     const said = stack.output().slice(before);
     for (const server of ['worker', 'Temporal dev server', 'ElasticMQ', 'codec server']) assert.match(said, new RegExp(`${server} stopped`), said);
@@ -110,7 +110,15 @@ describe('the CLI without a stack, as a new user meets it', () => {
   });
   after(() => bare?.cleanUp());
 
+  test('before the first npm start, a command says to run it', { timeout: 60_000 }, async () => {
+    const run = await bare.cli(['status', 'nothing-here']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /run `npm start` once/);
+  });
+
   test('with nothing running, status says within seconds which address it tried and what to check', { timeout: 60_000 }, async () => {
+    // A user who ran npm start before has its generated keys; none runs now.
+    await ensureLocalSecrets(bare.dataDir);
     const run = await bare.cli(['status', 'nothing-here']);
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, new RegExp(`cannot reach Temporal at localhost:${bare.ports.temporal}`));

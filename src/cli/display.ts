@@ -1,7 +1,7 @@
 /** How `status` and `find` print notifications for a person: local times, time until release, what will happen. */
 import { DateTime } from 'luxon';
 import type { FoundNotification } from '../client';
-import type { NotificationResult } from '../notification';
+import { OPEN_STATUSES, type NotificationResult } from '../notification';
 
 export interface DisplayContext {
   /** The zone times are shown in: the shop's (the policy's default zone). */
@@ -35,7 +35,7 @@ function expiresFirst(result: NotificationResult): boolean {
 /** `status` for a person: a headline and aligned details. */
 export function statusLines(notificationId: string, result: NotificationResult, context: DisplayContext): string[] {
   const rows: [string, string][] = [];
-  const open = result.status === 'held' || result.status === 'retrying' || result.status === 'sending';
+  const open = OPEN_STATUSES.includes(result.status);
   if (open) rows.push(['release', `${local(result.releaseAt, context)}, ${relative(result.releaseAt, context.now)}${result.releaseReason ? ` (${result.releaseReason})` : ''}`]);
   if (result.expiresAt) {
     rows.push(['expires', `${local(result.expiresAt, context)}${open && expiresFirst(result) ? ': before its release, so it will not be sent (it ends expired then)' : ''}`]);
@@ -45,6 +45,9 @@ export function statusLines(notificationId: string, result: NotificationResult, 
   if (result.messageId) rows.push(['message id', result.messageId]);
   if (result.lastError) rows.push(['last error', `${result.lastError} (${result.failedAttempts ?? 0} failed attempts, ${result.failedWindows ?? 0} failed windows)`]);
   if (result.failure) rows.push(['failure', result.failure]);
+  if (result.replacedBy) rows.push(['replaced by', `${result.replacedBy} (the newer one with its collapse key)`]);
+  if (result.digest) rows.push(['in digest', `${result.digest.notificationId}${result.digest.messageId ? `, message id ${result.digest.messageId}` : ' (sent at the release)'}`]);
+  if (result.status === 'capped') rows.push(['morning cap', 'beyond its recipient\'s morning cap: it will not be sent unless a place frees before the release']);
   if (!open && !result.releasedAt) rows.push(['was due', local(result.releaseAt, context)]);
   if (result.narrowerThanLaw) rows.push(['note', "decided under a quiet window narrower than the law's (a test override)"]);
   const width = Math.max(...rows.map(([label]) => label.length));

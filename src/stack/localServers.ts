@@ -24,6 +24,8 @@ export interface LocalServersOptions {
   sqsPort?: number;
   /** The codec server the Web UI decodes payloads with; undefined = none (the UI shows ciphertext). */
   uiCodecEndpoint?: string;
+  /** The dev server's own log level (see startDevServer). */
+  serverLogLevel?: 'warn' | 'error';
   log?: Log;
 }
 
@@ -83,6 +85,7 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
           namespace: config.temporal.namespace,
           dataConverter,
           uiCodecEndpoint: options.uiCodecEndpoint,
+          logLevel: options.serverLogLevel,
           localStack,
           log,
         });

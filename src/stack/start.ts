@@ -8,7 +8,7 @@
  * Ctrl-C (SIGINT) or SIGTERM drains the worker, then stops the servers.
  */
 import { resolve } from 'node:path';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { localSecretsFile } from '../config';
 import { codecServerFromConfig, type RunningCodecServer } from '../security';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
@@ -52,6 +52,8 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
 }
 
 async function main(): Promise<void> {
+  // The worker's own state changes are not news to someone running the stack; its warnings are.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = await configWithLocalSecrets();
   // Before any port is tried: "port 8081 is taken" would not say that it is our own stack.
   assertNoRunningStack(config.localStack.dataDir);
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     temporalUiPort: config.localStack.temporalUiPort,
     dbFilename,
     sqsPort: config.localStack.sqsPort,
+    serverLogLevel: 'error',
     log: stderrLog,
   });
   try {

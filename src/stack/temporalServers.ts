@@ -29,6 +29,11 @@ export interface StartDevServerOptions extends ProvisionOptions {
   uiCodecEndpoint?: string;
   /** Serve the server's Prometheus metrics on this port (--metrics-port; the benchmark reads them); undefined = none. */
   metricsPort?: number;
+  /**
+   * The dev server's own log level; default warn. `npm start` sets error: its warnings are about
+   * its internals (a cluster id it generates, dial errors while it stops), not about this project.
+   */
+  logLevel?: 'warn' | 'error';
 }
 
 /** Adds what provisioning tried to an SDK error, so a failed download says why it was needed. */
@@ -77,6 +82,7 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
         uiPort: options.uiPort,
         dbFilename: options.dbFilename,
         namespace: options.namespace,
+        log: { format: 'pretty', level: options.logLevel ?? 'warn' },
         searchAttributes: [...NOTIFICATION_SEARCH_ATTRIBUTES],
         extraArgs: [
           ...DEV_SERVER_DYNAMIC_CONFIG,

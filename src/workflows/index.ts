@@ -2,3 +2,4 @@
 export * from './smoke';
 export * from './notification';
 export * from './reconcileLegacyQueue';
+export * from './morningGate';

@@ -32,7 +32,7 @@ import { digestEntryBytes, type Digest } from '../digest';
 import { FAILURE_TYPES } from '../failureTypes';
 import type { Channel } from '../notification';
 import { assertValidRules, planMorning, type MorningEntry, type MorningRules, type MorningVerdict } from '../policy';
-import { registerUpdate, withdrawUpdate, type GateRegistration } from './morningGateMessages';
+import { gateDigestQuery, registerUpdate, withdrawUpdate, type GateRegistration } from './morningGateMessages';
 
 export interface MorningGateInput {
   /** The recipient's id, for the digest's body (encrypted in history like every payload). */
@@ -193,6 +193,7 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
   const final = plan();
   let digest: MorningGateResult['digest'];
   let digestFailure: string | undefined;
+  setHandler(gateDigestQuery, () => (digest ? { notificationId: digest.notificationId, messageId: digest.messageId, releasedAt: digest.releasedAt } : null));
   if (final.digest.length > 0) {
     const sent = await sendDigest(input, gateId, final.digest.map((id) => entries.get(id)!));
     if ('failure' in sent) digestFailure = sent.failure;

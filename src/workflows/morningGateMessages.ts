@@ -2,7 +2,7 @@
  * The messages of the morning gate (src/workflows/morningGate.ts) and of the notifications it
  * decides for. Shared by the workflows, the client and the activities, so all sides agree.
  */
-import { defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DigestEntry } from '../digest';
 import type { Category, Channel } from '../notification';
 import type { MorningVerdict } from '../policy';
@@ -39,6 +39,9 @@ export const morningVerdictUpdate = defineUpdate<void, [{ verdict: MorningVerdic
 export function morningGateId(recipientHash: string, releaseAt: Date): string {
   return `morning-${recipientHash}-${releaseAt.getTime()}`;
 }
+
+/** The digest a gate sent (once it has), for `status` of a digested notification. */
+export const gateDigestQuery = defineQuery<{ notificationId: string; messageId: string; releasedAt: string } | null>('digest');
 
 /** Where a notification goes at the release, as its gate told it (digested: into the gate's digest). */
 export interface MorningAssignment {

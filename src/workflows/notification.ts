@@ -309,6 +309,27 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     },
   );
 
+  setHandler(
+    morningVerdictUpdate,
+    async ({ verdict, gateId }) => {
+      await afterAttempt();
+      failUnlessOpen();
+      if (morning?.gateId !== gateId) return;
+      morning = { gateId, verdict };
+      if (status !== 'retrying') {
+        status = statusOfVerdict(verdict);
+        record({ status });
+      }
+    },
+    {
+      validator: ({ gateId }) => {
+        failUnlessOpen();
+        // A gate it has left (it moved to another morning) has no say any more.
+        if (morning?.gateId !== gateId) throw ApplicationFailure.create({ message: `notification ${deliverable.notificationId} is no longer held for ${gateId}`, type: FAILURE_TYPES.notHeld, nonRetryable: true });
+      },
+    },
+  );
+
   await policyWithinLaw(policy);
   // The client set the verdict's status when it started the workflow; the evidence records it at the end.
   recordedReleaseAtMs = recordStartAttributes(deliverable, decision, wakeUpAt(decision, subject, policy, leadMs).getTime() > Date.now());

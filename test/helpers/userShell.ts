@@ -6,11 +6,11 @@
  * what the test names (a data dir and free ports, so that it never touches a developer's stack).
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/stack/ports';
-import { spawnManaged, type ManagedProcess } from '../../src/stack/managedProcess';
 
 export const PROJECT_ROOT = join(__dirname, '..', '..');
 
@@ -21,8 +21,8 @@ export interface UserShell {
   ports: { temporal: number; ui: number; sqs: number; codec: number };
   /** Runs `npm run cli -- <args>` and resolves with what it printed and its exit code. */
   cli(args: string[], options?: { stdin?: string; env?: NodeJS.ProcessEnv }): Promise<CliRun>;
-  /** Starts `npm start` in this shell's environment. */
-  npmStart(): ManagedProcess;
+  /** Starts `npm start` in this shell's environment, in the foreground as a terminal runs it. */
+  npmStart(): ForegroundProcess;
   /** Deletes the data dir. */
   cleanUp(): Promise<void>;
 }
@@ -53,7 +53,7 @@ export async function userShell(): Promise<UserShell> {
     dataDir,
     ports,
     cli: (args, options = {}) => runCli(args, { ...env, ...options.env }, options.stdin),
-    npmStart: () => spawnManaged('npm-start', 'npm', ['start'], { env, cwd: PROJECT_ROOT }),
+    npmStart: () => foreground('npm', ['start'], env),
     cleanUp: () => rm(dataDir, { recursive: true, force: true }),
   };
 }
@@ -70,4 +70,62 @@ function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
     child.stdin.end(stdin ?? '');
   });
+}
+
+/**
+ * A command in the foreground of a terminal: in a process group of its own, which a Ctrl-C
+ * (SIGINT to the group) reaches as a whole, npm and everything under it alike.
+ */
+export interface ForegroundProcess {
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Resolves at the first line matching, rejects after timeoutMs or if it exits first. */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
+  /** Signals the whole group, as a terminal does (SIGINT: Ctrl-C). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with its exit code (or the signal that ended it). */
+  exited: Promise<number | NodeJS.Signals>;
+  /** SIGINT, then SIGKILL to the group after graceMs; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function foreground(command: string, args: string[], env: NodeJS.ProcessEnv): ForegroundProcess {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const collect = (chunk: Buffer) => (text += chunk.toString());
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited: Promise<number | NodeJS.Signals> = once(child, 'close').then(([code, signal]) => (code ?? signal) as number | NodeJS.Signals);
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  let done = false;
+  void exited.then(() => (done = true));
+  return {
+    output: () => text,
+    waitForOutput: (pattern, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const deadline = Date.now() + timeoutMs;
+        const check = () => {
+          if (pattern.test(text)) return resolve();
+          if (done) return reject(new Error(`exited before printing ${pattern}:\n${text.slice(-3000)}`));
+          if (Date.now() > deadline) return reject(new Error(`nothing matching ${pattern} within ${timeoutMs} ms:\n${text.slice(-3000)}`));
+          setTimeout(check, 100);
+        };
+        check();
+      }),
+    signal: signalGroup,
+    exited,
+    stop: async (graceMs = 30_000) => {
+      if (done) return;
+      signalGroup('SIGINT');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -6,17 +6,24 @@
  *   cat notifications.jsonl | npm run cli -- preview --stdin      # one JSON line out per line in
  *
  * The policy is the configured one (NOTIFY_QUIET_START, NOTIFY_QUIET_END, NOTIFY_DEFAULT_TIME_ZONE,
- * NOTIFY_HELD_CATEGORIES, NOTIFY_MORNING_SPREAD_SECONDS).
+ * NOTIFY_HELD_CATEGORIES, NOTIFY_MORNING_SPREAD_SECONDS), and so is the morning cap
+ * (NOTIFY_MORNING_CAP, NOTIFY_MORNING_CAP_OVERFLOW): with --stdin, each held advertisement's line
+ * says what the cap and the collapse keys would do with the whole batch (`morning`).
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { loadConfig } from '../../config';
+import { DIGEST_ENVELOPE_BYTES, digestEntryBytes, payloadText } from '../../digest';
 import { CATEGORIES, parseNotification } from '../../notification';
 import {
+  morningOf,
   nextAllowedSendTime,
+  planMorning,
   policyFromConfig,
+  type MorningEntry,
+  type MorningRules,
   type PolicySubject,
   type QuietHoursPolicy,
   type SendDecision,
@@ -118,9 +125,17 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function previewLines(io: CliIo, policy: QuietHoursPolicy, defaultAt: Date): Promise<number> {
+/**
+ * One line per notification on stdin, one decision out per line in. With a morning cap (or lines
+ * with a collapse key), each held advertisement's record says what the cap and the keys would do
+ * with the whole batch: the lines are read to the end before any is answered.
+ */
+async function previewLines(io: CliIo, policy: QuietHoursPolicy, defaultAt: Date, rules: MorningRules): Promise<number> {
   let lineNumber = 0;
   let bad = 0;
+  const records: Record<string, unknown>[] = [];
+  /** The morning entries by recipient and release, with the record each annotates. */
+  const mornings = new Map<string, { entry: MorningEntry; record: Record<string, unknown> }[]>();
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   for await (const text of lines) {
     lineNumber += 1;
@@ -137,14 +152,34 @@ async function previewLines(io: CliIo, policy: QuietHoursPolicy, defaultAt: Date
       // "at" is the line's own decision instant, not a field of the notification.
       const { at: rawAt, ...notification } = raw as { at?: unknown };
       const at = rawAt === undefined ? defaultAt : instantFrom(rawAt, 'at');
-      const subject = subjectFrom(notification);
-      record = { line: lineNumber, ...decisionRecord(subject, at, nextAllowedSendTime(at, subject, policy), policy) };
+      const parsed = parseNotification(notification);
+      const decision = nextAllowedSendTime(at, parsed, policy);
+      record = { line: lineNumber, ...decisionRecord(parsed, at, decision, policy) };
+      const morning = morningOf(decision, parsed, rules);
+      if (morning) {
+        const key = `${parsed.recipient.id}\u0000${morning.getTime()}`;
+        const entry: MorningEntry = {
+          notificationId: parsed.notificationId,
+          category: parsed.category,
+          collapseKey: parsed.collapseKey,
+          priority: parsed.priority,
+          // Later lines are newer at the same instant.
+          scheduledAtMs: at.getTime() + lineNumber / 1_000,
+          digestBytes: digestEntryBytes({ notificationId: parsed.notificationId, payloadJson: payloadText(parsed) }),
+        };
+        mornings.set(key, [...(mornings.get(key) ?? []), { entry, record }]);
+      }
     } catch (error) {
       bad += 1;
       record = { line: lineNumber, error: messageOf(error) };
     }
-    await writeLine(io.stdout, JSON.stringify(record));
+    records.push(record);
   }
+  for (const group of mornings.values()) {
+    const plan = planMorning(group.map(({ entry }) => entry), rules);
+    for (const { entry, record } of group) record.morning = plan.verdicts.get(entry.notificationId);
+  }
+  for (const record of records) await writeLine(io.stdout, JSON.stringify(record));
   return bad > 0 ? 1 : 0;
 }
 
@@ -162,8 +197,11 @@ export const previewCommand: CliCommand = {
     }
 
     let policy: QuietHoursPolicy;
+    let rules: MorningRules;
     try {
-      policy = policyFromConfig(loadConfig(io.env ?? process.env).policy);
+      const config = loadConfig(io.env ?? process.env);
+      policy = policyFromConfig(config.policy);
+      rules = { ...config.morning, digestCapacityBytes: config.sqs.maxMessageBytes - DIGEST_ENVELOPE_BYTES };
     } catch (error) {
       io.stderr.write(`preview: ${messageOf(error)}\n`);
       return 2;
@@ -187,7 +225,7 @@ export const previewCommand: CliCommand = {
         );
         return 2;
       }
-      return previewLines(io, policy, at);
+      return previewLines(io, policy, at, rules);
     }
 
     let subject: PolicySubject;

@@ -153,9 +153,10 @@ describe('notifications end to end (dev server + ElasticMQ)', () => {
     assert.equal(messages.length, 1);
   });
 
-  test('a missing delivery queue fails the notification clearly: typed failure, status failed, and it may be scheduled again', async () => {
+  test('a delivery queue missing past the grace period fails the notification clearly: typed failure, status failed, and it may be scheduled again', async () => {
     const taskQueue = `${TASK_QUEUE}-missing-queue`;
-    const missingSettings = { ...settings, taskQueue };
+    // A missing queue is retried for a while (a redeploy may be recreating it); 3 s here instead of 15 min.
+    const missingSettings = { ...settings, taskQueue, retryLimits: { maxFailedWindows: 3, misconfiguredGraceSeconds: 3 } };
     const missing = await createNotificationWorker({
       connection: stack.env.nativeConnection,
       namespace: stack.env.namespace ?? 'default',

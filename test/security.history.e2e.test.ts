@@ -80,7 +80,14 @@ before(async () => {
   assert.equal(result.status, 'delivered');
   delivered = { workflowId: handle.workflowId, input: deliveredInput };
 
-  const broken = new NotificationClient({ client: stack.env.client, taskQueue: BROKEN_TASK_QUEUE, policy: DEFAULT_POLICY, recipientHashKey: testRecipientHashKey() });
+  // A missing queue is retried for a grace period before the notification fails: 2 s here.
+  const broken = new NotificationClient({
+    client: stack.env.client,
+    taskQueue: BROKEN_TASK_QUEUE,
+    policy: DEFAULT_POLICY,
+    recipientHashKey: testRecipientHashKey(),
+    retryLimits: { maxFailedWindows: 3, misconfiguredGraceSeconds: 2 },
+  });
   const failedInput = input('failed');
   const failedStart = await broken.schedule(failedInput);
   // The project's client decrypts the failure: the real type and message are there for it.

@@ -33,6 +33,27 @@ export function benchNotifications(runId: string, n: number): NotificationInput[
 }
 
 /**
+ * N advertisements for the morning-cap row: recipients get 1, 2, … 7 in turn (4 on average, so
+ * 10,000 go to 2,500 recipients), ids `bench-<runId>-<i>`.
+ */
+export function benchMorningNotifications(runId: string, n: number): NotificationInput[] {
+  const inputs: NotificationInput[] = [];
+  for (let recipient = 0; inputs.length < n; recipient += 1) {
+    for (let each = 0; each < (recipient % 7) + 1 && inputs.length < n; each += 1) {
+      const index = inputs.length;
+      inputs.push({
+        notificationId: `bench-${runId}-${index}`,
+        recipient: { id: `morning-${runId}-${recipient}` },
+        channel: 'kakaotalk',
+        category: 'advertising',
+        payload: { template: 'bench-morning', variables: { sequence: index, name: 'Kim Minji' } },
+      });
+    }
+  }
+  return inputs;
+}
+
+/**
  * The delivery-queue message the production activity sends for a notification (same body, same
  * attributes), so that every system of the comparison moves the same bytes.
  */

@@ -208,6 +208,8 @@ export interface ReleaseWatch {
   markLastSend(at: number): void;
   /** Call just before the send window opens (T, or T − lead when staged). */
   openWindow(): void;
+  /** Messages handed to SQS so far (by this process's senders). */
+  sentSoFar(): number;
   /** Waits for the last send and every arrival; checks them (exactly once, nothing early). */
   finish(options: { releaseAtMs: number; ownReleaseMs?: (id: string) => number; label: string }): Promise<DownstreamResult>;
   close(): Promise<void>;
@@ -240,6 +242,7 @@ export async function watchRelease(
     lastSend,
     markLastSend: (at) => markLastSend(at),
     openWindow: () => (cpuAtOpen = cpuByComponent(processes())),
+    sentSoFar: () => sends.count(),
     async finish({ releaseAtMs, ownReleaseMs, label }) {
       receivers.arm(releaseAtMs);
       const report = await receivers.done;

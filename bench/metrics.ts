@@ -9,15 +9,17 @@ export type OperationCounts = Record<string, number>;
  * Sums one counter of a Prometheus text exposition by the value of one label. Lines look like
  * `persistence_requests{operation="UpdateWorkflowExecution",service_name="history",…} 1234`.
  */
-export function sumByLabel(exposition: string, metric: string, label: string): OperationCounts {
+export function sumByLabel(exposition: string, metric: string, label: string, where: Record<string, string> = {}): OperationCounts {
   const sums: OperationCounts = {};
   const labelPattern = new RegExp(`(?:^|,)${label}="((?:[^"\\\\]|\\\\.)*)"`);
+  const required = Object.entries(where).map(([name, value]) => `${name}="${value}"`);
   for (const line of exposition.split('\n')) {
     if (!line.startsWith(metric)) continue;
     const rest = line.slice(metric.length);
     if (rest[0] !== '{' && rest[0] !== ' ') continue; // a longer name, e.g. persistence_requests_total_x
     const close = rest.lastIndexOf('}');
     const labels = rest[0] === '{' ? rest.slice(1, close) : '';
+    if (required.some((pair) => !labels.split(',').includes(pair))) continue;
     const value = Number((rest[0] === '{' ? rest.slice(close + 1) : rest).trim().split(/\s+/)[0]);
     if (!Number.isFinite(value)) continue;
     const key = labelPattern.exec(labels)?.[1] ?? '(none)';
@@ -54,8 +56,20 @@ export const PERSISTENCE_REQUESTS = 'persistence_requests';
  */
 export const TASK_ERRORS = 'task_errors';
 
-/** The counters a release run reads from a Temporal server's Prometheus endpoint, each by `operation`. */
-export function operationCountersAt(metricsUrl: string) {
+/**
+ * The billable actions the frontend counted in a namespace, by `action_type`
+ * (grpc_StartWorkflowExecution, command_BatchMarkers, command_UpsertWorkflowSearchAttributes, …):
+ * Temporal's `action` counter, which Temporal Cloud bills by.
+ */
+export const ACTIONS = 'action';
+
+/** The counters a release run reads from a Temporal server's Prometheus endpoint, each by `operation` (actions by type). */
+export function operationCountersAt(metricsUrl: string, namespace = 'default') {
   const byOperation = (metric: string) => async () => sumByLabel(await scrape(metricsUrl), metric, 'operation');
-  return { persistenceRequests: byOperation(PERSISTENCE_REQUESTS), serviceRequests: byOperation('service_requests'), taskErrors: byOperation(TASK_ERRORS) };
+  return {
+    persistenceRequests: byOperation(PERSISTENCE_REQUESTS),
+    serviceRequests: byOperation('service_requests'),
+    taskErrors: byOperation(TASK_ERRORS),
+    actions: async () => sumByLabel(await scrape(metricsUrl), ACTIONS, 'action_type', { namespace }),
+  };
 }

@@ -39,6 +39,8 @@ import { bestCeilingConcurrency, runBullMq, runCeiling, runLegacyDrain, startRed
 import { log } from './common';
 import { SendCounter, type BenchSqs } from './downstream';
 import { runReleaseFloor } from './floor/run';
+import { runActionCost } from './cost';
+import { runReconcileVsIntake } from './reconcile';
 import { startLatencyProxy } from './latencyProxy';
 import { writeLinePlot } from './plot';
 import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, writeReadme, type BenchResults, type LatencyResults } from './report';
@@ -64,11 +66,22 @@ interface Flags {
   render?: string;
   clusterN: number;
   clusterShards: number[];
+  /** Legacy messages for the reconciler row (and as many scheduled beside them). */
+  reconcileN: number;
+  /** Notifications per path for the cost of a notification. */
+  costN: number;
+  /** Staged release runs under a morning cap of 2 (recipients with 1–7 advertisements each). */
+  cappedRuns: number;
+  /** The release curve: one staged release at each of these sizes (`curve`). */
+  curve: number[];
+  /** The staging lead of the curve's runs (default NOTIFY_PRESTAGE_SECONDS). */
+  curveLeadSeconds?: number;
 }
 
 const USAGE =
-  'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
-  '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--only release,alternatives,sleeping,cluster] [--no-readme] [--render FILE] ' +
+  'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--capped-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
+  '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--reconcile-n 5000] ' +
+  '[--cost-n 200] [--curve 10000,30000,100000] [--curve-lead S] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
   '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
@@ -83,10 +96,14 @@ function parseFlags(argv: string[]): Flags {
     latencies: [0],
     sleeping: 3_000,
     bullmqConcurrency: 50,
-    only: new Set(['release', 'alternatives', 'sleeping']),
+    only: new Set(['release', 'alternatives', 'sleeping', 'reconcile', 'cost']),
     readme: true,
     clusterN: 3_000,
     clusterShards: [1, 4, 16],
+    reconcileN: 5_000,
+    costN: 200,
+    cappedRuns: 1,
+    curve: [],
   };
   let onlyGiven = false;
   let cluster = false;
@@ -114,6 +131,11 @@ function parseFlags(argv: string[]): Flags {
       case '--only': flags.only = new Set(value().split(',').map((part) => part.trim()).filter(Boolean)); onlyGiven = true; break;
       case '--cluster': cluster = true; break;
       case '--cluster-n': flags.clusterN = Math.max(1, number('notifications per cluster release')); break;
+      case '--curve': flags.curve = value().split(',').map((part) => Math.max(1, toNumber(part, 'notifications per curve point'))); break;
+      case '--curve-lead': flags.curveLeadSeconds = number('the staging lead of the curve in seconds'); break;
+      case '--capped-runs': flags.cappedRuns = number('staged release runs under a morning cap'); break;
+      case '--cost-n': flags.costN = Math.max(1, number('notifications per path for the cost')); break;
+      case '--reconcile-n': flags.reconcileN = Math.max(1, number('legacy messages for the reconciler row')); break;
       case '--cluster-shards': flags.clusterShards = value().split(',').map((part) => Math.max(1, toNumber(part, 'history shards'))); break;
       case '--no-readme': flags.readme = false; break;
       case '--render': flags.render = value(); break;
@@ -267,10 +289,21 @@ async function main(): Promise<void> {
           // own pace, carried from one floor run to the next. The first is guessed from the production
           // runs' pace: at 10,000 on 2026-12-01 the floor became held at 31/s, the production at about 100/s.
           let floorPace: { intakePerSecond: number } | undefined;
-          const rounds = Math.max(flags.stagedRuns, flags.unstagedRuns, flags.spreadRuns, floorRuns);
+          // Registering with a gate costs an update-with-start per notification: its own pace.
+          const cappedPace = { intakePerSecond: pace.intakePerSecond * 0.5 };
+          const rounds = Math.max(flags.stagedRuns, flags.unstagedRuns, flags.spreadRuns, floorRuns, flags.cappedRuns);
           for (let run = 0; run < rounds; run += 1) {
             const suffix = `${latencyMs} ms #${run + 1}`;
             if (run < flags.stagedRuns) group.staged.push(await release(prestageSeconds, 0, `temporal staged ${prestageSeconds} s, ${suffix}`));
+            if (run < flags.cappedRuns) {
+              group.capped ??= [];
+              group.capped.push(
+                await runPlacedRelease(
+                  { config, bench, target, n: flags.n, prestageSeconds, spreadSeconds: 0, whileWaiting: fillUntil, morningCap: { cap: 2, overflow: 'drop' }, label: `temporal staged, morning cap 2, ${suffix}` },
+                  cappedPace,
+                ),
+              );
+            }
             if (run < flags.unstagedRuns) group.unstaged.push(await release(0, 0, `temporal staging off, ${suffix}`));
             if (run < floorRuns) {
               floorPace ??= { intakePerSecond: pace.intakePerSecond * 0.3 };
@@ -286,6 +319,45 @@ async function main(): Promise<void> {
         sqs.destroy();
         await proxy?.stop();
       }
+    }
+
+    if (flags.curve.length > 0) {
+      const sqs = createSqsClient(config.sqs);
+      try {
+        const bench: BenchSqs = { sqs, counter: new SendCounter(sqs), endpoint: elasticMq.endpoint, region: config.sqs.region, latencyMs: 0, processes: {} };
+        const lead = flags.curveLeadSeconds ?? prestageSeconds;
+        const curvePace = { intakePerSecond: 80 };
+        results.curve = [];
+        for (const n of flags.curve) {
+          results.curve.push(await runPlacedRelease({ config, bench, target, n, prestageSeconds: lead, spreadSeconds: 0, label: `release curve: ${n} staged ${lead} s ahead` }, curvePace));
+          savePartial();
+        }
+      } finally {
+        sqs.destroy();
+      }
+    }
+
+    if (flags.only.has('cost')) {
+      const sqs = createSqsClient(config.sqs);
+      try {
+        const bench: BenchSqs = { sqs, counter: new SendCounter(sqs), endpoint: elasticMq.endpoint, region: config.sqs.region, latencyMs: 0, processes: {} };
+        log('cost: billable actions per notification, by path');
+        results.cost = await runActionCost({ config, bench, target, n: flags.costN });
+      } finally {
+        sqs.destroy();
+      }
+      savePartial();
+    }
+
+    if (flags.only.has('reconcile')) {
+      const sqs = createSqsClient(config.sqs);
+      try {
+        const bench: BenchSqs = { sqs, counter: new SendCounter(sqs), endpoint: elasticMq.endpoint, region: config.sqs.region, latencyMs: 0, processes: {} };
+        results.reconcile = [await runReconcileVsIntake({ config, bench, target, n: flags.reconcileN, label: 'reconciler against scheduleMany' })];
+      } finally {
+        sqs.destroy();
+      }
+      savePartial();
     }
 
     if (flags.only.has('cluster')) await runClusterRows(config, elasticMq.endpoint, flags, results, savePartial);

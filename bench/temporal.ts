@@ -9,7 +9,10 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { notificationIdOf } from '../src/notification';
+import { NotificationStatusKey } from '../src/searchAttributes';
 import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
@@ -20,7 +23,7 @@ import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import { ensureQueue } from '../src/sqs';
 import { createNotificationWorker, WORKFLOWS_PATH } from '../src/workers/createWorker';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../src/workers/workflowCode';
-import { benchNotifications, deleteQueue, freshQueue, log, rssOf, sleep, waitForCount } from './common';
+import { benchMorningNotifications, benchNotifications, deleteQueue, freshQueue, log, rssOf, sleep, waitForCount } from './common';
 import { watchRelease, type BenchSqs, type DownstreamResult, type ReleaseWatch } from './downstream';
 import { countsDelta, totalOf, type OperationCounts } from './metrics';
 import { devServerTarget, waitUntilIdle, type TemporalTarget, type TemporalTargetFactory } from './temporalTarget';
@@ -75,7 +78,9 @@ export function phaseCost(from: ServerReading, to: ServerReading): PhaseCost {
 }
 
 export interface TemporalReleaseResult extends DownstreamResult {
-  system: 'staged' | 'unstaged' | 'legacy-workflow';
+  system: 'staged' | 'unstaged' | 'legacy-workflow' | 'capped';
+  /** The morning-cap row: how many ended with each status (delivered, capped, …). */
+  statusCounts?: Record<string, number>;
   /** What served it, e.g. "dev server (in memory)". */
   server: string;
   prestageSeconds: number;
@@ -90,6 +95,8 @@ export interface TemporalReleaseResult extends DownstreamResult {
   idleBeforeWindowMs: number;
   /** Staged runs: from T − lead to the last send (the staging itself). */
   stagingMs?: number;
+  /** Staged runs: messages on the queue by T (the rest were sent after it, at once). */
+  stagedBeforeT?: number;
   /** The server's work: intake (first start to held), send window (its opening to the last send), whole life (first start to all closed). */
   phases: { intake: PhaseCost; window: PhaseCost; wholeLife: PhaseCost };
   workerRssBytes: number;
@@ -110,12 +117,17 @@ export interface TemporalRunOptions {
   scheduleConcurrency?: number;
   /** Worker processes of the production build (needs target.addWorker); default: one worker in this process. */
   workerProcesses?: number;
+  /** The morning-cap row: advertisements over recipients 1–7 each (benchMorningNotifications), under this cap. */
+  morningCap?: { cap: number; overflow: 'drop' | 'digest' };
   label: string;
 }
 
 /** Notifications of the task queue that are held: started (with their start attributes) and not yet sending. */
 const heldQuery = (taskQueue: string) => `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND NotificationStatus = 'held'`;
-const closedQuery = (taskQueue: string) => `TaskQueue = '${taskQueue}' AND ExecutionStatus != 'Running'`;
+/** Held, or kept back by their morning's gate until the release (the morning-cap row). */
+const waitingQuery = (taskQueue: string) =>
+  `TaskQueue = '${taskQueue}' AND WorkflowType = 'notificationWorkflow' AND ExecutionStatus = 'Running' AND NotificationStatus IN ('held', 'capped', 'collapsed', 'digested')`;
+const closedQuery = (taskQueue: string) => `TaskQueue = '${taskQueue}' AND WorkflowType = 'notificationWorkflow' AND ExecutionStatus != 'Running'`;
 
 /**
  * One morning release on a fresh Temporal server: schedule N with scheduleMany, wait until every
@@ -176,13 +188,14 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       running.catch(() => undefined);
     }
 
-    const inputs = benchNotifications(runId, n);
+    const inputs = options.morningCap ? benchMorningNotifications(runId, n) : benchNotifications(runId, n);
     const expectedScheduleMs = (n / options.expectedIntakePerSecond) * 1000;
     // The send window opens at T − lead; intake and the server's own work after it must be over by then.
-    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs, Date.now());
+    // Under a morning cap the gates' plans freeze a minute before the send window: intake must end before that.
+    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs + (options.morningCap ? 60_000 : 0), Date.now());
     const windowOpensMs = releaseAtMs - leadMs;
     const policy = policyEndingAt(releaseAtMs, { ...policyBase, morningSpreadSeconds: spreadSeconds });
-    const notifications = new NotificationClient({ client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config) });
+    const notifications = new NotificationClient({ client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config), morningCap: options.morningCap });
     log(
       `${options.label}: scheduling ${n} held until ${new Date(releaseAtMs).toISOString()} (staging lead ${prestageSeconds} s, ` +
         `spread ${spreadSeconds} s, SQS latency ${bench.latencyMs} ms, ${target.description})`,
@@ -197,7 +210,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     log(`  scheduled in ${(scheduleMs / 1000).toFixed(1)} s (${Math.round((n * 1000) / scheduleMs)}/s); ${((windowOpensMs - Date.now()) / 1000).toFixed(1)} s to the send window`);
 
     // Held: every one listed as held and the server idle (its visibility records and timers written).
-    const listedMs = await waitForCount(client, heldQuery(taskQueue), n, { pollMs: 1_000, deadlineMs: windowOpensMs - 2_000, what: 'held' });
+    const listedMs = await waitForCount(client, (options.morningCap ? waitingQuery : heldQuery)(taskQueue), n, { pollMs: 1_000, deadlineMs: windowOpensMs - 2_000, what: 'held' });
     const idleFrom = listedMs === undefined ? undefined : await waitUntilIdle(target, { deadlineMs: windowOpensMs - 2_000 });
     if (idleFrom === undefined || idleFrom > windowOpensMs - 2_000) throw new TooLateError(scheduleMs, n, 'were not all held 2 s before the send window');
     const heldAt = idleFrom;
@@ -205,7 +218,8 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     log(`  all ${n} held ${((heldAt - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((windowOpensMs - heldAt) / 1000).toFixed(1)} s before the send window`);
     if (options.whileWaiting) await options.whileWaiting(windowOpensMs - 5_000);
 
-    const expectedIds = new Set(inputs.map((input) => input.notificationId));
+    // Under a morning cap only what the gates admitted goes: the notifications listed as held now.
+    const expectedIds = options.morningCap ? await admittedIds(client, taskQueue) : new Set(inputs.map((input) => input.notificationId));
     const sendsElsewhere = workerProcesses.length > 0;
     watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, {
       ...(target.pidsByRole?.() ?? { 'temporal server': target.pids() }),
@@ -214,6 +228,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     await sleep(windowOpensMs - Date.now() - 300);
     const atWindow = await readServer(target);
     watch.openWindow();
+    const sentByT = sendsElsewhere ? undefined : sleep(releaseAtMs - Date.now()).then(() => watch!.sentSoFar());
     let rssPeak = 0;
     const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, workerPids().reduce((sum, pid) => sum + rssOf(pid), 0))), 1_000);
     if (workerProcesses.length > 0) {
@@ -241,8 +256,11 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
         `server CPU ms per notification ${(phases.wholeLife.serverCpuMs / n).toFixed(1)}; server task errors in the send window ${totalOf(phases.window.taskErrors ?? {})}; ` +
         (sendsElsewhere ? 'the worker processes sent (not counted here)' : `${figures.sends} sent in ${figures.sendRequests} SQS requests`),
     );
+    const statusCounts = options.morningCap ? await countByStatus(client, taskQueue) : undefined;
+    if (statusCounts) log(`  statuses: ${JSON.stringify(statusCounts)}`);
     return {
-      system: leadMs > 0 ? 'staged' : 'unstaged',
+      system: options.morningCap ? 'capped' : leadMs > 0 ? 'staged' : 'unstaged',
+      ...(statusCounts ? { statusCounts } : {}),
       server: target.description,
       prestageSeconds,
       spreadSeconds,
@@ -253,6 +271,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       heldAfterLastStartMs: heldAt - lastStartAt,
       idleBeforeWindowMs: windowOpensMs - heldAt,
       stagingMs: leadMs > 0 ? lastSendAt - windowOpensMs : undefined,
+      stagedBeforeT: leadMs > 0 ? await sentByT : undefined,
       phases,
       workerRssBytes: rssPeak,
     };
@@ -264,6 +283,23 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     await deleteQueue(bench.sqs, deliveryQueueUrl);
     await target.stop();
   }
+}
+
+/** The notifications the morning gates admitted (listed as held), by id. */
+async function admittedIds(client: Client, taskQueue: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const execution of client.workflow.list({ query: heldQuery(taskQueue) })) ids.add(notificationIdOf(execution.workflowId));
+  return ids;
+}
+
+/** How many notifications of the task queue ended with each status. */
+async function countByStatus(client: Client, taskQueue: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for await (const execution of client.workflow.list({ query: closedQuery(taskQueue) })) {
+    const status = execution.typedSearchAttributes.get(NotificationStatusKey) ?? 'unknown';
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /**

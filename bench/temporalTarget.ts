@@ -24,6 +24,8 @@ export interface TemporalTarget {
   serviceRequests(): Promise<OperationCounts>;
   /** History tasks that failed and were retried so far, by operation (TimerActiveTaskUserTimer, say). */
   taskErrors(): Promise<OperationCounts>;
+  /** Billable actions so far in the namespace, by type (Temporal's `action` counter). */
+  actions(): Promise<OperationCounts>;
   /** CPU time (user + system, ms) its processes have used so far. */
   cpuMs(): number;
   /** Its processes, so that the per-process CPU table can name them. */

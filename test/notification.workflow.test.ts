@@ -689,3 +689,35 @@ describe('inputs no client would send (time-skipping)', { timeout: 120_000 }, ()
     await client.cancel(forward.notificationId);
   });
 });
+
+describe('what a notification costs the server (time-skipping)', { timeout: 120_000 }, () => {
+  /** The history's events by type, in order, without the workflow task's own bookkeeping. */
+  async function eventTypes(workflowId: string): Promise<string[]> {
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? [])
+      .map((event) => Object.keys(event).find((key) => key.endsWith('EventAttributes'))!.replace(/EventAttributes$/, ''))
+      .filter((type) => !type.startsWith('workflowTask'));
+  }
+
+  test('held until 08:00 and delivered, with no morning cap: one start, one marker, one upsert (three billed actions), no gate', async () => {
+    await advanceToNextKst('22:30:00');
+    const held = advertising();
+    await (await client.schedule(held)).handle.result();
+    assert.deepEqual(await eventTypes(`notification-${held.notificationId}`), [
+      'workflowExecutionStarted',
+      'markerRecorded',
+      'upsertWorkflowSearchAttributes',
+      'workflowExecutionCompleted',
+    ]);
+    // Sent at once by day: the same, the release instant recorded with the final status.
+    await advanceToNextKst('12:00:00');
+    const now = advertising();
+    await (await client.schedule(now)).handle.result();
+    assert.deepEqual(await eventTypes(`notification-${now.notificationId}`), [
+      'workflowExecutionStarted',
+      'markerRecorded',
+      'upsertWorkflowSearchAttributes',
+      'workflowExecutionCompleted',
+    ]);
+  });
+});

@@ -15,6 +15,7 @@ import { createSqsClient, queueDepth, resolveQueueUrls } from '../../sqs';
 import { temporalAddress, temporalConnectionOptions } from '../../temporalConnection';
 import type { ReconcileResult } from '../../workflows/reconcileLegacyQueue';
 import { UsageError, type CliCommand } from '../command';
+import { readNotificationFile } from '../notificationJson';
 import { createProgressBar } from '../progressBar';
 
 async function withTemporal<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
@@ -157,7 +158,9 @@ export const scheduleLegacyCommand: CliCommand = {
 export const legacySendCommand: CliCommand = {
   name: 'legacy-send',
   summary: 'write demo messages to the legacy wait queue in the old format (tests and demos)',
-  usage: 'legacy-send [--count N] [--encoding plain|double|mixed] [--type AD|ORDER|DELIVERY|REFUND] [--channel KAKAO|SMS|PUSH] [--consent] [--with-ids]',
+  usage:
+    'legacy-send [--count N] [--encoding plain|double|mixed] [--type AD|ORDER|DELIVERY|REFUND] [--channel KAKAO|SMS|PUSH] [--consent] [--with-ids]\n' +
+    '       npm run cli -- legacy-send --file <body file>   (one body as it is, e.g. examples/legacy/documented.json)',
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -168,8 +171,19 @@ export const legacySendCommand: CliCommand = {
         channel: { type: 'string', default: 'KAKAO' },
         consent: { type: 'boolean', default: false },
         'with-ids': { type: 'boolean', default: false },
+        file: { type: 'string' },
       },
     });
+    if (values.file !== undefined) {
+      const config = loadConfig(io.env);
+      const sqs = createSqsClient(config.sqs);
+      const { legacyWait } = await resolveQueueUrls(sqs, config.sqs);
+      // The body as the file holds it, less a final newline: a producer's message, byte for byte.
+      const body = (await readNotificationFile(values.file)).replace(/\r?\n$/, '');
+      await sendRawMessages(sqs, legacyWait, [body]);
+      io.stdout.write(`wrote 1 legacy message (${values.file}) to ${legacyWait}\n`);
+      return 0;
+    }
     const count = Number(values.count);
     const encoding = values.encoding as 'plain' | 'double' | 'mixed';
     if (!Number.isInteger(count) || count < 1) throw new UsageError('--count is a whole number of at least 1');

@@ -1,0 +1,114 @@
+/**
+ * Migration speed: how fast the legacy reconciler turns a backlog on the wait queue into held
+ * notifications, beside how fast producers schedule the same number with `scheduleMany`, in the
+ * same run, on the same fresh dev server and ElasticMQ, with the production worker in-process.
+ *
+ * Both hold what they start (a quiet window ending an hour ahead), so nothing is sent: the figure
+ * is the intake alone. The reconciler runs as the schedule runs it (reconcileLegacyQueueWorkflow,
+ * bounded runs that continue as new), its bodies without ids (the costlier path: each is named by
+ * its content and checked against its neighbours in time).
+ */
+import { MorningGates } from '../src/client/morningGates';
+import { NotificationClient } from '../src/client';
+import type { Config } from '../src/config';
+import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
+import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
+import { nextWholeMinute, policyEndingAt } from '../src/policy';
+import { dataConverterFromConfig } from '../src/security/dataConverter';
+import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
+import { createNotificationWorker } from '../src/workers/createWorker';
+import type { reconcileLegacyQueueWorkflow, ReconcileResult } from '../src/workflows/reconcileLegacyQueue';
+import { benchNotifications, deleteQueue, freshQueue, log } from './common';
+import type { BenchSqs } from './downstream';
+import { readServer, phaseCost, workflowBundle, type PhaseCost } from './temporal';
+import type { TemporalTargetFactory } from './temporalTarget';
+
+export interface ReconcileResultRow {
+  n: number;
+  /** scheduleMany: notifications per second whose start the server accepted. */
+  intakePerSecond: number;
+  intakeMs: number;
+  /** The reconciler: legacy messages per second turned into held notifications (started, and deleted from the wait queue). */
+  reconcilePerSecond: number;
+  reconcileMs: number;
+  reconciled: ReconcileResult;
+  /** The server's work per path. */
+  intakeCost: PhaseCost;
+  reconcileCost: PhaseCost;
+}
+
+export async function runReconcileVsIntake(options: { config: Config; bench: BenchSqs; target: TemporalTargetFactory; n: number; label: string }): Promise<ReconcileResultRow> {
+  const { config, bench, n } = options;
+  const runId = `r${Date.now().toString(36)}`;
+  const target = await options.target(config);
+  const taskQueue = `bench-reconcile-${runId}`;
+  const [deliveryQueueUrl, waitQueueUrl, deadLetterQueueUrl] = [
+    await freshQueue(bench.sqs, 'bench-reconcile-delivery'),
+    await freshQueue(bench.sqs, 'bench-reconcile-wait'),
+    await freshQueue(bench.sqs, 'bench-reconcile-dead'),
+  ];
+  // Held an hour: nothing is sent while either path runs.
+  const policy = policyEndingAt(nextWholeMinute(3_600_000, Date.now()), config.policy);
+  const hashKey = recipientHashKeyFromConfig(config);
+  const settings = { taskQueue, policy, recipientHashKey: hashKey, prestageSeconds: 0 };
+  const worker = await createNotificationWorker({
+    connection: target.env.nativeConnection,
+    namespace: target.namespace,
+    taskQueue,
+    deps: {
+      sqs: bench.sqs,
+      deliveryQueueUrl,
+      maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
+      legacyWaitQueueUrl: waitQueueUrl,
+      deadLetterQueueUrl,
+      schedulerFor: (temporal) => new NotificationClient({ client: temporal, ...settings }),
+      morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
+      contentIdKey: hashKey,
+      dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
+    },
+    tuning: config.worker,
+    dataConverter: dataConverterFromConfig(config),
+    overrides: { workflowBundle: await workflowBundle() },
+  });
+  const running = worker.run();
+  try {
+    const client = new NotificationClient({ client: target.env.client, ...settings });
+    log(`${options.label}: scheduleMany of ${n}, then the reconciler on ${n} legacy messages (${target.description})`);
+    const beforeIntake = await readServer(target);
+    const intakeStart = performance.now();
+    const scheduled = await client.scheduleMany(benchNotifications(runId, n));
+    const intakeMs = performance.now() - intakeStart;
+    const afterIntake = await readServer(target);
+    const failed = scheduled.filter((result) => !result.ok || !result.started);
+    if (failed.length > 0) throw new Error(`${failed.length} of ${n} were not started by scheduleMany`);
+
+    await sendRawMessages(bench.sqs, waitQueueUrl, demoLegacyBodies({ count: n, encoding: 'mixed', runId }), { concurrency: 16 });
+    const beforeReconcile = await readServer(target);
+    const reconcileStart = performance.now();
+    const reconciled = await target.env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
+      taskQueue,
+      workflowId: `bench-reconcile-${runId}`,
+      args: [{ maxRunSeconds: 3_600 }],
+    });
+    const reconcileMs = performance.now() - reconcileStart;
+    const afterReconcile = await readServer(target);
+    if (reconciled.started !== n) throw new Error(`the reconciler started ${reconciled.started} of ${n}: ${JSON.stringify(reconciled)}`);
+    const row: ReconcileResultRow = {
+      n,
+      intakePerSecond: (n * 1000) / intakeMs,
+      intakeMs,
+      reconcilePerSecond: (n * 1000) / reconcileMs,
+      reconcileMs,
+      reconciled,
+      intakeCost: phaseCost(beforeIntake, afterIntake),
+      reconcileCost: phaseCost(beforeReconcile, afterReconcile),
+    };
+    log(`  scheduleMany ${Math.round(row.intakePerSecond)}/s (${(intakeMs / 1000).toFixed(1)} s); reconciler ${Math.round(row.reconcilePerSecond)}/s (${(reconcileMs / 1000).toFixed(1)} s)`);
+    return row;
+  } finally {
+    worker.shutdown();
+    await running.catch(() => undefined);
+    for (const url of [deliveryQueueUrl, waitQueueUrl, deadLetterQueueUrl]) await deleteQueue(bench.sqs, url);
+    await target.stop();
+  }
+}

@@ -18,7 +18,7 @@ import { dataConverterFromConfig } from '../src/security/dataConverter';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import { createNotificationWorker } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow, ReconcileResult } from '../src/workflows/reconcileLegacyQueue';
-import { benchNotifications, deleteQueue, freshQueue, log } from './common';
+import { benchNotifications, cpuByComponent, cpuDelta, deleteQueue, freshQueue, log } from './common';
 import type { BenchSqs } from './downstream';
 import { readServer, phaseCost, workflowBundle, type PhaseCost } from './temporal';
 import type { TemporalTargetFactory } from './temporalTarget';
@@ -35,6 +35,8 @@ export interface ReconcileResultRow {
   /** The server's work per path. */
   intakeCost: PhaseCost;
   reconcileCost: PhaseCost;
+  /** CPU ms per notification by process (the bench process hosts the worker and the client), per path: what bounds each rate on a shared machine. */
+  cpuMsPerNotification: { intake: Record<string, number>; reconcile: Record<string, number> };
 }
 
 export async function runReconcileVsIntake(options: { config: Config; bench: BenchSqs; target: TemporalTargetFactory; n: number; label: string }): Promise<ReconcileResultRow> {
@@ -74,15 +76,21 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
   try {
     const client = new NotificationClient({ client: target.env.client, ...settings });
     log(`${options.label}: scheduleMany of ${n}, then the reconciler on ${n} legacy messages (${target.description})`);
+    const named = { 'temporal server': target.pids() };
+    const perNotification = (from: Record<string, number>, to: Record<string, number>) =>
+      Object.fromEntries(Object.entries(cpuDelta(from, to)).map(([name, ms]) => [name, Math.round((ms / n) * 100) / 100]));
+    const cpuBeforeIntake = cpuByComponent(named);
     const beforeIntake = await readServer(target);
     const intakeStart = performance.now();
     const scheduled = await client.scheduleMany(benchNotifications(runId, n));
     const intakeMs = performance.now() - intakeStart;
     const afterIntake = await readServer(target);
+    const cpuAfterIntake = cpuByComponent(named);
     const failed = scheduled.filter((result) => !result.ok || !result.started);
     if (failed.length > 0) throw new Error(`${failed.length} of ${n} were not started by scheduleMany`);
 
     await sendRawMessages(bench.sqs, waitQueueUrl, demoLegacyBodies({ count: n, encoding: 'mixed', runId }), { concurrency: 16 });
+    const cpuBeforeReconcile = cpuByComponent(named);
     const beforeReconcile = await readServer(target);
     const reconcileStart = performance.now();
     const reconciled = await target.env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
@@ -92,6 +100,7 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
     });
     const reconcileMs = performance.now() - reconcileStart;
     const afterReconcile = await readServer(target);
+    const cpuAfterReconcile = cpuByComponent(named);
     if (reconciled.started !== n) throw new Error(`the reconciler started ${reconciled.started} of ${n}: ${JSON.stringify(reconciled)}`);
     const row: ReconcileResultRow = {
       n,
@@ -102,8 +111,12 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
       reconciled,
       intakeCost: phaseCost(beforeIntake, afterIntake),
       reconcileCost: phaseCost(beforeReconcile, afterReconcile),
+      cpuMsPerNotification: { intake: perNotification(cpuBeforeIntake, cpuAfterIntake), reconcile: perNotification(cpuBeforeReconcile, cpuAfterReconcile) },
     };
-    log(`  scheduleMany ${Math.round(row.intakePerSecond)}/s (${(intakeMs / 1000).toFixed(1)} s); reconciler ${Math.round(row.reconcilePerSecond)}/s (${(reconcileMs / 1000).toFixed(1)} s)`);
+    const perN = (cost: PhaseCost, cpu: Record<string, number>) =>
+      `${(Object.values(cost.persistence).reduce((a, b) => a + b, 0) / n).toFixed(1)} persistence requests, CPU ms ${JSON.stringify(cpu)} per notification`;
+    log(`  scheduleMany ${Math.round(row.intakePerSecond)}/s (${(intakeMs / 1000).toFixed(1)} s; ${perN(row.intakeCost, row.cpuMsPerNotification.intake)})`);
+    log(`  reconciler ${Math.round(row.reconcilePerSecond)}/s (${(reconcileMs / 1000).toFixed(1)} s; ${perN(row.reconcileCost, row.cpuMsPerNotification.reconcile)})`);
     return row;
   } finally {
     worker.shutdown();

@@ -8,6 +8,8 @@
  * - the worker is SIGKILLed while 2,000 are being released, and another takes over;
  * - the dev server (on its SQLite file) is SIGKILLed with 1,000 held, and restarted;
  * - SQS is unreachable for 30 s from T (a loopback proxy that refuses connections).
+ *
+ * The three run at once, each on servers of its own: each spends most of its time waiting for its T.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -57,7 +59,7 @@ async function scheduleHeldUntilT(temporal: Client, config: Config, taskQueue: s
   return releaseAtMs;
 }
 
-describe('faults at the release (dev server + ElasticMQ + worker processes, nothing stubbed)', () => {
+describe('faults at the release (dev server + ElasticMQ + worker processes, nothing stubbed)', { concurrency: true }, () => {
   test('the worker is SIGKILLed while 2,000 are being released on a FIFO queue: another finishes, 0 lost, 0 duplicated', { timeout: 900_000 }, async () => {
     const stack = await startE2EStack();
     const workers: WorkerProcess[] = [];

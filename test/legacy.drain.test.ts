@@ -56,8 +56,8 @@ class StubScheduler implements NotificationScheduler {
     this.calls.push(forward.notificationId);
     return { started: true };
   }
-  async legacySentAt(): Promise<number | undefined> {
-    return undefined;
+  async legacySentAt(): Promise<Map<string, number>> {
+    return new Map();
   }
 }
 

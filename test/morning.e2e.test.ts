@@ -9,6 +9,8 @@
  *   beside it, 60 for another recipient in digest mode: one advertisement and one digest, sent once.
  * - The worker and then the dev server are killed (SIGKILL) while registrations go on; producers
  *   retry what failed, as they would: the cap still holds and nothing is left held.
+ *
+ * The two run at once, each on servers of its own: each spends most of its time waiting for its T.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -87,7 +89,7 @@ function settings(taskQueue: string, config: Config, releaseAtMs: number, overfl
   };
 }
 
-describe('the morning cap under concurrency and faults (dev server + ElasticMQ + worker processes, nothing stubbed)', () => {
+describe('the morning cap under concurrency and faults (dev server + ElasticMQ + worker processes, nothing stubbed)', { concurrency: true }, () => {
   test('200 for one recipient from four clients at once, cap 2: two arrive, none early, each ends with a status; a digest beside it goes once', { timeout: 600_000 }, async () => {
     const stack = await startE2EStack();
     const workers: WorkerProcess[] = [];

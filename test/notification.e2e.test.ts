@@ -197,7 +197,7 @@ describe("finding one recipient's notifications (dev server + the CLI)", () => {
     // Visibility is eventually consistent: ask until both are listed (a bound a loaded CI keeps).
     for (let attempt = 0; attempt < 50 && lines.length < mine.length; attempt += 1) {
       const stdout = new Sink();
-      const code = await cliMain(['find', '--recipient', recipient], { stdin: Readable.from([]), stdout, stderr: new Sink(), env });
+      const code = await cliMain(['find', '--recipient', recipient, '--json'], { stdin: Readable.from([]), stdout, stderr: new Sink(), env });
       assert.equal(code, 0);
       lines = stdout.text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
       if (lines.length < mine.length) await new Promise((resolve) => setTimeout(resolve, 200));

@@ -31,8 +31,8 @@ export interface LegacySource {
 export interface NotificationScheduler {
   scheduleFromLegacy(notification: Notification, source: LegacySource): Promise<{ started: boolean }>;
   scheduleLegacyForward(forward: LegacyForward, source: LegacySource): Promise<{ started: boolean }>;
-  /** The SentTimestamp of the legacy message that started this notification, if it exists. */
-  legacySentAt(notificationId: string): Promise<number | undefined>;
+  /** The SentTimestamp of the legacy message that started each of these notifications, for those that exist. */
+  legacySentAt(notificationIds: string[]): Promise<Map<string, number>>;
 }
 
 /** What becomes of a body outside the documented vocabulary (NOTIFY_LEGACY_FOREIGN). */
@@ -79,8 +79,11 @@ function sentTimestampOf(message: Message): number {
 class KeyedQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
+  /** `queued` is called when the task has to wait for an earlier one with its key. */
+  run<T>(key: string, task: () => Promise<T>, queued?: () => void): Promise<T> {
+    const earlier = this.tails.get(key);
+    if (earlier) queued?.();
+    const previous = earlier ?? Promise.resolve();
     const result = previous.then(task, task);
     const tail = result.catch(() => undefined);
     this.tails.set(key, tail);
@@ -120,27 +123,71 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
     }
   }
 
+  /** A received message, classified (or found to be poison), with when SQS received it. */
+  interface Received {
+    message: Message;
+    source: LegacySource;
+    legacy?: LegacyMessage;
+    poison?: string;
+  }
+
+  function classify(message: Message): Received {
+    const source = { sentAtMs: sentTimestampOf(message) };
+    try {
+      return { message, source, legacy: classifyLegacyMessage(message.Body ?? '', { idKey: deps.contentIdKey, sentAtMs: source.sentAtMs, dedupWindowMs: deps.dedupWindowMs }) };
+    } catch (error) {
+      if (!(error instanceof PoisonLegacyMessageError)) throw error;
+      return { message, source, poison: error.message };
+    }
+  }
+
   /**
-   * Starts (or finds) the message's workflow, or dead-letters it; says which. Dead letters: a body
+   * Copies of a body without an id: a copy in the same window-long stretch of time has the same id,
+   * and its start finds it; one in a neighbouring stretch is looked up, for a whole batch at once.
+   */
+  class Copies {
+    constructor(private readonly scheduler: NotificationScheduler) {}
+
+    /** The neighbours' SentTimestamps of a batch's bodies without ids, by notification id. */
+    async lookUp(batch: Received[]): Promise<Map<string, number>> {
+      const neighbours = batch.flatMap(({ legacy }) =>
+        legacy?.identity ? [contentIdInBucket(legacy.identity, legacy.identity.bucket - 1), contentIdInBucket(legacy.identity, legacy.identity.bucket + 1)] : [],
+      );
+      return neighbours.length === 0 ? new Map() : this.scheduler.legacySentAt(neighbours);
+    }
+
+    /**
+     * Whether a copy of the same body was sent within the window of this one. Copies in one batch
+     * are decided one after the other (a lane per body), so the later one looks again: the earlier
+     * may have just started in a neighbouring stretch.
+     */
+    async sentWithinWindow(identity: ContentIdentity, known: Map<string, number>, lookAgain: boolean): Promise<boolean> {
+      const ids = [contentIdInBucket(identity, identity.bucket - 1), contentIdInBucket(identity, identity.bucket + 1)];
+      const sentAt = lookAgain ? await this.scheduler.legacySentAt(ids) : known;
+      return ids.some((id) => {
+        const sentAtMs = sentAt.get(id);
+        return sentAtMs !== undefined && Math.abs(identity.sentAtMs - sentAtMs) < identity.dedupWindowMs;
+      });
+    }
+  }
+
+  /**
+   * Starts (or finds) a message's workflow, or dead-letters it; says which. Dead letters: a body
    * in the documented vocabulary with an invalid field, an empty body, one that could never fit the
    * delivery queue, and a foreign body when foreign bodies are not forwarded.
    */
-  async function reconcileOne(scheduler: NotificationScheduler, message: Message): Promise<Outcome> {
-    const source = { sentAtMs: sentTimestampOf(message) };
-    let legacy: LegacyMessage;
-    try {
-      legacy = classifyLegacyMessage(message.Body ?? '', { idKey: deps.contentIdKey, sentAtMs: source.sentAtMs, dedupWindowMs: deps.dedupWindowMs });
-    } catch (error) {
-      if (!(error instanceof PoisonLegacyMessageError)) throw error;
-      await deadLetter(message, error.message);
+  async function reconcileOne(scheduler: NotificationScheduler, { message, source, legacy, poison }: Received, copies: Copies, known: Map<string, number>): Promise<Outcome> {
+    if (poison !== undefined || !legacy) {
+      await deadLetter(message, poison ?? 'unreadable');
       return 'deadLettered';
     }
     if (legacy.kind === 'foreign' && foreignBodies === 'dead-letter') {
       await deadLetter(message, `not the documented legacy vocabulary (${legacy.why}); NOTIFY_LEGACY_FOREIGN=dead-letter`);
       return 'deadLettered';
     }
+    let waited = false;
     const start = async (): Promise<Outcome> => {
-      if (legacy.identity && (await sentWithinWindow(scheduler, legacy.identity))) return 'alreadyPresent';
+      if (legacy.identity && (await copies.sentWithinWindow(legacy.identity, known, waited))) return 'alreadyPresent';
       const { started } =
         legacy.kind === 'foreign'
           ? await scheduler.scheduleLegacyForward(legacy.forward, source)
@@ -150,23 +197,13 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
     };
     try {
       // Copies of one body are decided one after the other, so that two of them never both find no earlier copy.
-      return legacy.identity ? await contentLanes.run(legacy.identity.prefix, start) : await start();
+      if (!legacy.identity) return await start();
+      return await contentLanes.run(legacy.identity.prefix, start, () => (waited = true));
     } catch (error) {
       if (!(error instanceof InvalidNotificationError)) throw error;
       await deadLetter(message, error.message);
       return 'deadLettered';
     }
-  }
-
-  /**
-   * Whether a copy of the same body was sent within the window before or after this one, in a
-   * neighbouring bucket (a copy in the same bucket has the same id, and its start finds it).
-   */
-  async function sentWithinWindow(scheduler: NotificationScheduler, identity: ContentIdentity): Promise<boolean> {
-    const neighbours = await Promise.all(
-      [identity.bucket - 1, identity.bucket + 1].map((bucket) => scheduler.legacySentAt(contentIdInBucket(identity, bucket))),
-    );
-    return neighbours.some((sentAtMs) => sentAtMs !== undefined && Math.abs(identity.sentAtMs - sentAtMs) < identity.dedupWindowMs);
   }
 
   /** Deletes the messages; returns those SQS confirmed deleted (the others come back and are found to exist). */
@@ -201,6 +238,7 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
     async drainLegacyQueue(options: DrainOptions): Promise<DrainCounts & { queueEmpty: boolean }> {
       const context = Context.current();
       const scheduler = deps.schedulerFor(context.client);
+      const copies = new Copies(scheduler);
       const deadline = Date.now() + options.maxSeconds * 1000;
       // One failed loop stops the others: an attempt that has failed must not keep working beside its retry.
       const attempt = new AbortController();
@@ -231,7 +269,9 @@ export function createLegacyQueueActivities(deps: LegacyQueueDeps) {
             queueEmpty = true;
             return;
           }
-          const settled = await Promise.allSettled(messages.map((message) => reconcileOne(scheduler, message)));
+          const received = messages.map(classify);
+          const known = await copies.lookUp(received);
+          const settled = await Promise.allSettled(received.map((each) => reconcileOne(scheduler, each, copies, known)));
           const outcomes = new Map<Message, Outcome>();
           settled.forEach((result, index) => {
             if (result.status === 'fulfilled') outcomes.set(messages[index]!, result.value);

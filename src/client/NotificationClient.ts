@@ -249,16 +249,25 @@ export class NotificationClient {
     return this.start(parseNotification(notification), source);
   }
 
-  /** When SQS received the legacy message that started this notification, if it exists and came from one. */
-  async legacySentAt(notificationId: string): Promise<number | undefined> {
-    try {
-      const { memo } = await this.handle(notificationId).describe();
-      const sentAtMs = (memo as { legacySentAt?: unknown } | undefined)?.legacySentAt;
-      return typeof sentAtMs === 'number' ? sentAtMs : undefined;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    }
+  /**
+   * When SQS received the legacy messages that started these notifications, for those that exist
+   * and came from one. Described one by one, all at once: a description is never behind a start,
+   * which a visibility query can be.
+   */
+  async legacySentAt(notificationIds: string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    await Promise.all(
+      notificationIds.map(async (notificationId) => {
+        try {
+          const { memo } = await this.handle(notificationId).describe();
+          const sentAtMs = (memo as { legacySentAt?: unknown } | undefined)?.legacySentAt;
+          if (typeof sentAtMs === 'number') found.set(notificationId, sentAtMs);
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        }
+      }),
+    );
+    return found;
   }
 
   private async start(deliverable: Deliverable, source?: LegacySource): Promise<ScheduledNotification> {

@@ -201,16 +201,25 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
    * After a decision changed: if it is now for another morning (or none), leave the old gate, and
    * register with the new one when the cap or a collapse key concerns it; the verdict is its status.
    */
-  const moveMorning = async (): Promise<void> => {
+  const morningFor = (): { gateId?: string; releaseAt?: Date } => {
     const releaseAt = morningOf(decision, { category: subject.category, collapseKey: deliverableCollapseKey(deliverable) }, morningRules);
     const recipientHash = workflowInfo().typedSearchAttributes.get(RecipientIdKey);
-    const gateId = releaseAt && recipientHash ? morningGateId(recipientHash, releaseAt) : undefined;
-    if (morning?.gateId === gateId) return;
-    if (morning) await withdrawFromGate({ gateId: morning.gateId, notificationId: deliverable.notificationId });
-    morning = undefined;
-    if (gateId && releaseAt && !isLegacyForward(deliverable)) {
-      const verdict = await registerWithGate({ gateId, input: gateInput(releaseAt), registration: registration() });
-      morning = { gateId, verdict };
+    return releaseAt && recipientHash && !isLegacyForward(deliverable) ? { gateId: morningGateId(recipientHash, releaseAt), releaseAt } : {};
+  };
+  /** Whether the decision now belongs to another morning than the one its gate holds it for. */
+  const morningMoved = (): boolean => morning?.gateId !== morningFor().gateId;
+  // While it moves, the loop waits: nothing is sent on a verdict that is about to change.
+  let moving = false;
+  const moveMorning = async (): Promise<void> => {
+    if (!morningMoved()) return;
+    const { gateId, releaseAt } = morningFor();
+    moving = true;
+    try {
+      if (morning) await withdrawFromGate({ gateId: morning.gateId, notificationId: deliverable.notificationId });
+      morning = undefined;
+      if (gateId && releaseAt) morning = { gateId, verdict: await registerWithGate({ gateId, input: gateInput(releaseAt), registration: registration() }) };
+    } finally {
+      moving = false;
     }
     const moved = morning ? statusOfVerdict(morning.verdict) : 'held';
     if (status !== moved && OPEN_STATUSES.includes(status) && status !== 'retrying') {
@@ -271,7 +280,8 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       await afterAttempt();
       failUnlessOpen();
       subject.notBefore = notBefore ?? undefined;
-      redecide();
+      const answer = redecide();
+      if (!morningMoved()) return answer;
       await moveMorning();
       return result();
     },
@@ -289,7 +299,8 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       await afterAttempt();
       failUnlessOpen();
       subject.recipient.nightConsent = nightConsent;
-      redecide();
+      const answer = redecide();
+      if (!morningMoved()) return answer;
       await moveMorning();
       return result();
     },
@@ -364,6 +375,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   // change or a reschedule wakes the loop to decide again; a cancel ends it.
   try {
     for (;;) {
+      if (moving) await condition(() => !moving);
       decisionChanged = false;
       const wakeAtMs = retryAtMs ?? wakeUpAt(decision, subject, policy, leadMs).getTime();
       if (wakeAtMs > Date.now()) await condition(() => cancelRequested || decisionChanged, wakeAtMs - Date.now());

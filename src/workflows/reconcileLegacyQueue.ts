@@ -42,7 +42,7 @@ export async function reconcileLegacyQueueWorkflow(options: ReconcileOptions = {
     const drained = await drainLegacyQueue({
       maxSeconds: Math.min(remainingSeconds, 30),
       maxMessages: 2_000,
-      concurrency: 4,
+      concurrency: 8,
       waitTimeSeconds: 1,
     });
     counts = addCounts(counts, drained);

@@ -248,13 +248,16 @@ describe('notificationWorkflow through the KST quiet window (time-skipping)', { 
     await client.cancel(input.notificationId);
   });
 
-  test('a reschedule to 09:30 moves the release to 09:30', async () => {
+  test('a reschedule to 09:30 moves the release to 09:30, and the Web UI\'s current details say so', async () => {
     const createdAt = await advanceToNextKst('22:30:00');
     const input = advertising();
     const { handle } = await client.schedule(input);
     const nineThirty = createdAt.plus({ days: 1 }).set({ hour: 9, minute: 30, second: 0 });
     const redecided = await client.reschedule(input.notificationId, nineThirty.toJSDate());
     assert.equal(redecided.releaseAt, nineThirty.toUTC().toISO());
+    // What the UI's "User Metadata" tab asks a running workflow (the static summary cannot change).
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    assert.match(metadata.currentDetails ?? '', new RegExp(`held until ${nineThirty.toFormat('yyyy-MM-dd')} 09:30:00 Asia/Seoul`));
     await handle.result();
     assertDeliveredOnceAt(input.notificationId, nineThirty);
   });

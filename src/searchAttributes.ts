@@ -3,7 +3,7 @@
  * held notifications in the Web UI ("NotificationStatus = 'held'") and see when each is due, and
  * so that the compliance report can read what each one did. The local dev server registers them at
  * start; a production namespace needs them created once (`temporal operator search-attribute
- * create`, see docs/operations.md).
+ * create`, as docker/temporal/setup-namespace.sh does).
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { isLegacyForward, LEGACY_FORWARD_CATEGORY, type Deliverable, type NotificationStatus } from './notification';

@@ -143,6 +143,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  test('a browser on another machine decodes payloads when NOTIFY_PUBLIC_HOST names this one', () => {
+    const remote = readResolvedCompose({ ...process.env, NOTIFY_PUBLISH_ADDRESS: '0.0.0.0', NOTIFY_PUBLIC_HOST: 'notify.internal' });
+    assert.equal(envOf(remote.services['temporal-ui']!).TEMPORAL_CODEC_ENDPOINT, 'http://notify.internal:8081');
+    const origins = envOf(remote.services['codec-server']!).NOTIFY_CODEC_SERVER_ORIGINS!.split(',');
+    assert.ok(origins.includes('http://notify.internal:8233'), `the codec server accepts the UI's origin (got ${origins.join(', ')})`);
+    const local = resolvedCompose();
+    assert.equal(envOf(local.services['temporal-ui']!).TEMPORAL_CODEC_ENDPOINT, 'http://localhost:8081');
+  });
+
   test('ElasticMQ gets the queue file that the local stack generates', () => {
     const { services } = resolvedCompose();
     const elasticmq = services.elasticmq;

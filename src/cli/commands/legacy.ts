@@ -127,8 +127,9 @@ export const scheduleLegacyCommand: CliCommand = {
           io.stdout.write(`schedule ${RECONCILE_SCHEDULE_ID} resumed\n`);
           return 0;
         case 'trigger':
-          await handle.trigger();
-          io.stdout.write(`schedule ${RECONCILE_SCHEDULE_ID} triggered\n`);
+          // Never beside a run in progress: one reconciliation at a time, as the schedule promises.
+          await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE);
+          io.stdout.write(`schedule ${RECONCILE_SCHEDULE_ID} triggered (after the run in progress, if any)\n`);
           return 0;
         case 'describe': {
           const description = await handle.describe();

@@ -2,6 +2,8 @@
  * The Temporal Web UI server, natively: the same code and configuration template as compose's
  * temporalio/ui image (provisionTemporalUi), configured through the same TEMPORAL_* variables.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { spawnManaged, type ManagedProcess } from '../managedProcess';
 import { assertPortFree } from '../ports';
 import type { ProvisionedTemporalUi } from '../provisionTemporalServer';
@@ -33,10 +35,22 @@ export function webUiCodecVariables(codecEndpoint: string): Record<string, strin
   return { TEMPORAL_CODEC_ENDPOINT: codecEndpoint, TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' };
 }
 
+/**
+ * The image's template listens on every interface (a container's port is published by compose);
+ * natively that would expose the UI to the network, so the local cluster gets the same template
+ * bound to loopback, like every other server it starts.
+ */
+async function writeLoopbackConfig(rootDir: string): Promise<string> {
+  const template = await readFile(join(rootDir, 'config', 'docker.yaml'), 'utf8');
+  await writeFile(join(rootDir, 'config', 'loopback.yaml'), `${template.trimEnd()}\nhost: 127.0.0.1\n`);
+  return 'loopback';
+}
+
 export async function startWebUi(options: StartWebUiOptions): Promise<RunningWebUi> {
   await assertPortFree(options.port, 'the Temporal Web UI', 'NOTIFY_TEMPORAL_UI_PORT');
   const url = `http://localhost:${options.port}`;
-  const server: ManagedProcess = spawnManaged('temporal-ui-server', options.ui.binary, ['--root', options.ui.rootDir, '--env', 'docker', 'start'], {
+  const environmentName = await writeLoopbackConfig(options.ui.rootDir);
+  const server: ManagedProcess = spawnManaged('temporal-ui-server', options.ui.binary, ['--root', options.ui.rootDir, '--env', environmentName, 'start'], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: options.temporalAddress,

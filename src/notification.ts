@@ -113,6 +113,9 @@ const NotificationSchema = z
     }
   });
 
+/** Every field a notification may have, for help texts that must not fall behind the contract. */
+export const NOTIFICATION_FIELDS: readonly string[] = Object.keys(NotificationSchema.innerType().shape);
+
 /**
  * A legacy wait-queue message that is not in the documented vocabulary (a producer's own JSON, or
  * not JSON at all). The old drain forwarded every such body at 08:00 and the downstream consumer

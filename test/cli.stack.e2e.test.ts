@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseNotification } from '../src/notification';
+import { NOTIFICATION_FIELDS, parseNotification } from '../src/notification';
 import { ensureLocalSecrets } from '../src/security';
 import { userShell, type CliRun, type ForegroundProcess, type UserShell } from './helpers/userShell';
 
@@ -147,7 +147,7 @@ describe('the CLI without a stack, as a new user meets it', () => {
   test('help schedule shows what a notification is, with an example that schedules as it stands', { timeout: 60_000 }, async () => {
     const help = await bare.cli(['help', 'schedule']);
     assert.equal(help.code, 0);
-    for (const field of ['notificationId', 'recipient', 'channel', 'category', 'payload', 'notBefore', 'expiresAt']) assert.match(help.stdout, new RegExp(`\\b${field}\\b`));
+    for (const field of NOTIFICATION_FIELDS) assert.match(help.stdout, new RegExp(`^  ${field} `, 'm'), `help schedule explains ${field}`);
     const example = help.stdout.split('\n').map((line) => line.trim()).find((line) => line.startsWith('{'));
     assert.ok(example, help.stdout);
     assert.doesNotThrow(() => parseNotification(JSON.parse(example)));

@@ -43,7 +43,7 @@ import { runActionCost } from './cost';
 import { runReconcileVsIntake } from './reconcile';
 import { startLatencyProxy } from './latencyProxy';
 import { writeLinePlot } from './plot';
-import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, writeReadme, type BenchResults, type LatencyResults } from './report';
+import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, renderScaleReport, SCALE_BEGIN, SCALE_END, writeReadme, type BenchResults, type LatencyResults } from './report';
 import { placedByPace, runPlacedRelease, runSleeping, workflowBundle } from './temporal';
 import { devServerTarget, type TemporalTargetFactory } from './temporalTarget';
 import { clusterTarget, withCluster } from './cluster';
@@ -391,10 +391,13 @@ async function main(): Promise<void> {
 function publish(results: BenchResults, root: string, readme: boolean): void {
   const stamp = results.startedAt.replace(/[:.]/g, '-');
   writeFileSync(join(root, `${stamp}.json`), JSON.stringify(results, null, 2));
-  // README.md, latest.json and release.png are published together; with --no-readme the plot gets
-  // its own name, so the README never shows another run's plot.
-  // The cluster section is a README section of its own, so that `--cluster` and the main run each
-  // keep the other's figures.
+  // The READMEs, latest.json and release.png are published together; with --no-readme the plot gets
+  // its own name, so that no README shows another run's plot. bench/README.md gets the summary and
+  // the scale tables, bench/results/README.md every table. The cluster and scale sections are
+  // sections of their own, so that `--cluster`, the scale rows and the main run each keep the
+  // others' figures.
+  const summaryFile = join(__dirname, 'README.md');
+  const fullFile = join(root, 'README.md');
   const mainRun = ['release', 'alternatives', 'sleeping'].some((part) => results.flags.only.includes(part));
   const plotName = readme ? 'release.png' : `${stamp}-release.png`;
   if (mainRun) {
@@ -403,7 +406,16 @@ function publish(results: BenchResults, root: string, readme: boolean): void {
     console.log(report);
     if (readme) {
       writeFileSync(join(root, 'latest.json'), JSON.stringify(results, null, 2));
-      writeReadme(join(__dirname, 'README.md'), report);
+      writeReadme(fullFile, report);
+      writeReadme(summaryFile, renderReport(results, { summary: true }));
+    }
+  }
+  if (results.reconcile?.length || results.cost?.length || results.curve?.length) {
+    const report = renderScaleReport(results);
+    console.log(report);
+    if (readme) {
+      writeFileSync(join(root, 'scale-latest.json'), JSON.stringify(results, null, 2));
+      writeReadme(summaryFile, report, { begin: SCALE_BEGIN, end: SCALE_END });
     }
   }
   if (results.cluster?.length) {
@@ -411,7 +423,7 @@ function publish(results: BenchResults, root: string, readme: boolean): void {
     console.log(report);
     if (readme) {
       writeFileSync(join(root, 'cluster-latest.json'), JSON.stringify(results, null, 2));
-      writeReadme(join(__dirname, 'README.md'), report, { begin: CLUSTER_BEGIN, end: CLUSTER_END });
+      writeReadme(fullFile, report, { begin: CLUSTER_BEGIN, end: CLUSTER_END });
     }
   }
   log(`${results.wallSeconds !== undefined ? `done in ${results.wallSeconds} s; ` : ''}results in bench/results/${stamp}.json${mainRun ? `, plot bench/results/${plotName}` : ''}`);

@@ -42,7 +42,7 @@ import { runReleaseFloor } from './floor/run';
 import { runActionCost } from './cost';
 import { runReconcileVsIntake } from './reconcile';
 import { startLatencyProxy } from './latencyProxy';
-import { writeLinePlot } from './plot';
+import { writeReleasePlot } from './releasePlot';
 import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, renderScaleReport, SCALE_BEGIN, SCALE_END, writeReadme, type BenchResults, type LatencyResults } from './report';
 import { placedByPace, runPlacedRelease, runSleeping, workflowBundle } from './temporal';
 import { devServerTarget, type TemporalTargetFactory } from './temporalTarget';
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   const root = join(__dirname, 'results');
   mkdirSync(root, { recursive: true });
   if (flags.render) {
-    publish(JSON.parse(readFileSync(flags.render, 'utf8')) as BenchResults, root, flags.readme);
+    await publish(JSON.parse(readFileSync(flags.render, 'utf8')) as BenchResults, root, flags.readme);
     return;
   }
 
@@ -380,7 +380,7 @@ async function main(): Promise<void> {
   results.wallSeconds = Math.round((performance.now() - wallStart) / 1000);
   results.load!.end = loadavg()[0]!;
   rmSync(join(root, 'partial.json'), { force: true });
-  publish(results, root, flags.readme);
+  await publish(results, root, flags.readme);
 }
 
 /**
@@ -388,7 +388,7 @@ async function main(): Promise<void> {
  * saved one: a partial.json that a failed run left, say): with `readme`, latest.json, release.png
  * and the README sections too.
  */
-function publish(results: BenchResults, root: string, readme: boolean): void {
+async function publish(results: BenchResults, root: string, readme: boolean): Promise<void> {
   const stamp = results.startedAt.replace(/[:.]/g, '-');
   writeFileSync(join(root, `${stamp}.json`), JSON.stringify(results, null, 2));
   // The READMEs, latest.json and release.png are published together; with --no-readme the plot gets
@@ -401,7 +401,7 @@ function publish(results: BenchResults, root: string, readme: boolean): void {
   const mainRun = ['release', 'alternatives', 'sleeping'].some((part) => results.flags.only.includes(part));
   const plotName = readme ? 'release.png' : `${stamp}-release.png`;
   if (mainRun) {
-    writeReleasePlot(join(root, plotName), results);
+    await writeReleasePlot(join(root, plotName), results);
     const report = renderReport(results);
     console.log(report);
     if (readme) {
@@ -464,37 +464,6 @@ async function runClusterRows(config: Config, sqsEndpoint: string, flags: Flags,
 }
 
 /** The median run of each system (by total time) at the first latency, as messages received over seconds since T. */
-function writeReleasePlot(file: string, results: BenchResults): void {
-  type Curve = { totalMs: number; curve: [number, number][] };
-  const pick = (runs: Curve[]): Curve | undefined => {
-    if (runs.length === 0) return undefined;
-    const sorted = [...runs].sort((a, b) => a.totalMs - b.totalMs);
-    return sorted[Math.floor((sorted.length - 1) / 2)]!;
-  };
-  const group = results.byLatency[0];
-  const series = ([
-    [`Temporal, staged ${results.flags.prestageSeconds} s`, pick(group?.staged ?? [])],
-    ['Temporal, staging off', pick(group?.unstaged ?? [])],
-    ['Temporal floor (timer-only workflow, closed)', pick(results.floor)],
-    ['Legacy drain', pick(group?.legacy ?? [])],
-    [`BullMQ (concurrency ${results.flags.bullmqConcurrency})`, pick(group?.bullmq ?? [])],
-    ['SQS ceiling (SendMessageBatch)', pick(group?.ceiling ?? [])],
-  ] as [string, Curve | undefined][])
-    .filter((entry): entry is [string, Curve] => entry[1] !== undefined)
-    .map(([label, run]) => ({
-      label: `${label}: ${(run.totalMs / 1000).toFixed(1)} S`,
-      points: run.curve.map(([ms, count]) => [Math.max(ms, 0) / 1000, count] as [number, number]),
-    }));
-  if (series.length === 0) return;
-  writeLinePlot(file, {
-    title: `Release of ${results.flags.n.toLocaleString("en-US")} held, as received downstream (SQS +${group?.latencyMs ?? 0} MS)`,
-    xLabel: 'seconds since release instant T (log scale)',
-    yLabel: 'messages received by the consumer',
-    logX: true,
-    series,
-  });
-}
-
 main().then(
   () => process.exit(0),
   (error) => {

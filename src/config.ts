@@ -136,6 +136,14 @@ const ConfigSchema = z.object({
   /** Copies of one legacy body (without a notificationId) sent within this long are one notification. */
   NOTIFY_LEGACY_DEDUP_WINDOW_SECONDS: positiveInt.max(86_400).default(300),
 
+  // The compliance report (src/report)
+  /** When the Schedule writes the report for the day before (cron, Asia/Seoul). */
+  NOTIFY_REPORT_CRON: z.string().min(1).default('0 6 * * *'),
+  /** Where reports are written: a directory (mount durable storage, or sync it to a bucket); default <NOTIFY_DATA_DIR>/reports. */
+  NOTIFY_REPORT_DIR: z.string().min(1).optional(),
+  /** HMAC key that signs each report's manifest (≥ 32 bytes, base64); `npm start` generates one. */
+  NOTIFY_REPORT_SIGNING_KEY: recipientHashKey.optional(),
+
   // Worker tuning
   NOTIFY_WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(200),
   NOTIFY_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(100),
@@ -172,7 +180,7 @@ export interface CodecKeyring {
 }
 
 /** The secrets `npm start` generates for the local stack (src/security/localSecrets.ts writes them). */
-export const LOCAL_SECRET_VARIABLES = ['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID', 'NOTIFY_CODEC_SERVER_TOKEN', 'NOTIFY_RECIPIENT_HASH_KEY'] as const;
+export const LOCAL_SECRET_VARIABLES = ['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID', 'NOTIFY_CODEC_SERVER_TOKEN', 'NOTIFY_RECIPIENT_HASH_KEY', 'NOTIFY_REPORT_SIGNING_KEY'] as const;
 
 /** Where `npm start` keeps the local stack's generated secrets (mode 0600). */
 export function localSecretsFile(dataDir: string): string {
@@ -191,7 +199,7 @@ function withLocalStackSecrets(env: Record<string, string>): Record<string, stri
   const secrets = parseEnv(readFileSync(file, 'utf8'));
   const merged = { ...env };
   // The keys and the id of the current one come together, or not at all.
-  const groups = [['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID'], ['NOTIFY_CODEC_SERVER_TOKEN'], ['NOTIFY_RECIPIENT_HASH_KEY']];
+  const groups = [['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID'], ['NOTIFY_CODEC_SERVER_TOKEN'], ['NOTIFY_RECIPIENT_HASH_KEY'], ['NOTIFY_REPORT_SIGNING_KEY']];
   for (const group of groups) {
     if (group.some((name) => merged[name])) continue;
     for (const name of group) if (secrets[name]) merged[name] = secrets[name]!;
@@ -256,6 +264,8 @@ export interface Config {
   /** The morning cap: at most `cap` advertisements per recipient at one morning release (0: none). */
   morning: { cap: number; overflow: 'drop' | 'digest' };
   reconcile: { cron: string; maxSecondsPerRun: number; foreignBodies: 'forward' | 'dead-letter'; dedupWindowSeconds: number };
+  /** The compliance report: its Schedule, where it is written, and the key that signs it (undefined: unsigned reports are refused). */
+  report: { cron: string; dir: string; signingKey?: Buffer };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   codec: {
     /**
@@ -366,6 +376,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       foreignBodies: raw.NOTIFY_LEGACY_FOREIGN,
       dedupWindowSeconds: raw.NOTIFY_LEGACY_DEDUP_WINDOW_SECONDS,
     },
+    report: { cron: raw.NOTIFY_REPORT_CRON, dir: raw.NOTIFY_REPORT_DIR ?? join(raw.NOTIFY_DATA_DIR, 'reports'), signingKey: raw.NOTIFY_REPORT_SIGNING_KEY },
     worker: {
       maxConcurrentActivities: raw.NOTIFY_WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: raw.NOTIFY_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

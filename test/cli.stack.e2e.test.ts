@@ -5,7 +5,9 @@
  * server, worker) and the real CLI, as child processes.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DateTime } from 'luxon';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NOTIFICATION_FIELDS, parseNotification } from '../src/notification';
@@ -82,6 +84,54 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
     succeeded(found, 'find');
     assert.match(found.stdout, new RegExp(`${id}  held  due .* Asia/Seoul \\(in 1 d`));
     succeeded(await shell.cli(['cancel', id]), 'cancel');
+  });
+
+  test('the compliance report: written from the dev server\'s visibility, verified, a changed byte refused, and written by the daily Schedule', { timeout: 180_000 }, async () => {
+    // An advertisement with night-time consent goes out at once, day or night.
+    const id = `cli-report-${Date.now().toString(36)}`;
+    const input = { notificationId: id, recipient: { id: 'shell-user-3', nightConsent: true }, channel: 'kakaotalk', category: 'advertising', payload: { template: 'report' } };
+    succeeded(await shell.cli(['schedule', '-'], { stdin: JSON.stringify(input) }), 'schedule -');
+    for (let tries = 0; ; tries += 1) {
+      const status = jsonLines(await shell.cli(['status', id, '--json']))[0] as { status: string };
+      if (status.status === 'delivered') break;
+      assert.ok(tries < 30, `still ${status.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    const today = DateTime.now().setZone('Asia/Seoul').toISODate()!;
+    const out = join(shell.dataDir, 'my-reports');
+    const report = await shell.cli(['report', '--date', today, '--out', out]);
+    succeeded(report, 'report');
+    assert.match(report.stdout, /^PASS: 0 advertisements receivable in the quiet window without consent/m);
+    const dir = join(out, today);
+    const json = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { counts: { byStatus: Record<string, number> }; released: { category: string; count: number }[] };
+    assert.ok((json.counts.byStatus.delivered ?? 0) >= 1, JSON.stringify(json.counts));
+    assert.ok(json.released.some((row) => row.category === 'advertising'), JSON.stringify(json.released));
+
+    const intact = await shell.cli(['report', 'verify', dir]);
+    succeeded(intact, 'report verify');
+    assert.match(intact.stdout, /intact \(4 files match the signed manifest\)/);
+    const html = join(dir, 'report.html');
+    const bytes = await readFile(html);
+    bytes[100] = bytes[100]! ^ 1;
+    await writeFile(html, bytes);
+    const changed = await shell.cli(['report', 'verify', dir]);
+    assert.equal(changed.code, 1, changed.stdout + changed.stderr);
+    assert.match(changed.stderr, /report\.html: changed since the report was sealed/);
+
+    // The Schedule npm start created writes the report of the KST day before into NOTIFY_DATA_DIR/reports.
+    const connection = await Connection.connect({ address: `127.0.0.1:${shell.ports.temporal}` });
+    try {
+      await new Client({ connection }).schedule.getHandle('compliance-report-daily').trigger();
+    } finally {
+      await connection.close();
+    }
+    const yesterday = DateTime.now().setZone('Asia/Seoul').minus({ days: 1 }).toISODate()!;
+    const daily = join(shell.dataDir, 'reports', yesterday);
+    for (let tries = 0; !(await readdir(daily).catch((): string[] => [])).includes('manifest.sig'); tries += 1) {
+      assert.ok(tries < 60, `no report in ${daily}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    succeeded(await shell.cli(['report', 'verify', daily]), 'report verify (daily)');
   });
 
   test('a second npm start says that a stack is already running, with its pid, instead of a taken port', { timeout: 120_000 }, async () => {

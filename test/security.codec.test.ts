@@ -211,7 +211,7 @@ describe("the local stack's secrets file", () => {
   test('is generated once, mode 0600, and never regenerated', async () => {
     const dataDir = await newDir();
     const first = await ensureLocalSecrets(dataDir, new Date('2026-11-23T12:00:00Z'));
-    assert.deepEqual(first.generated, ['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID', 'NOTIFY_CODEC_SERVER_TOKEN', 'NOTIFY_RECIPIENT_HASH_KEY']);
+    assert.deepEqual(first.generated, ['NOTIFY_CODEC_KEYS', 'NOTIFY_CODEC_KEY_ID', 'NOTIFY_CODEC_SERVER_TOKEN', 'NOTIFY_RECIPIENT_HASH_KEY', 'NOTIFY_REPORT_SIGNING_KEY']);
     assert.equal(first.file, localSecretsFile(dataDir));
     assert.equal((await stat(first.file)).mode & 0o777, 0o600);
     const text = await readFile(first.file, 'utf8');

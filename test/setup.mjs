@@ -18,6 +18,7 @@ process.env.NOTIFY_CODEC_KEYS = `test-2026b:${testSecret('codec key 2026b')},tes
 process.env.NOTIFY_CODEC_KEY_ID = 'test-2026b';
 process.env.NOTIFY_CODEC_SERVER_TOKEN = testSecret('codec server token', 'base64url');
 process.env.NOTIFY_RECIPIENT_HASH_KEY = testSecret('recipient hash key');
+process.env.NOTIFY_REPORT_SIGNING_KEY = testSecret('report signing key');
 
 if (isMainThread) {
   const { DefaultLogger, Runtime } = await import('@temporalio/worker');

@@ -2,8 +2,9 @@ import { createDeliveryActivities, type DeliveryDeps } from './delivery';
 import { createLegacyQueueActivities, type LegacyQueueDeps } from './legacyQueue';
 import { createMorningActivities, type MorningDeps } from './morning';
 import { createPolicyActivities, type PolicyDeps } from './policy';
+import { createReportActivities, type ReportDeps } from './report';
 
-export type ActivityDeps = DeliveryDeps & LegacyQueueDeps & PolicyDeps & MorningDeps;
+export type ActivityDeps = DeliveryDeps & LegacyQueueDeps & PolicyDeps & MorningDeps & ReportDeps;
 
 /**
  * Builds every activity the worker runs from its dependencies, so that tests can pass an
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLegacyQueueActivities(deps),
     ...createPolicyActivities(deps),
     ...createMorningActivities(deps),
+    ...createReportActivities(deps),
   };
 }
 

@@ -4,9 +4,10 @@
  * by `npm run cli -- schedule-legacy ensure`; operators can pause, resume and trigger it from the
  * CLI or from the Web UI's Schedules page.
  */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../config';
 import type { reconcileLegacyQueueWorkflow } from '../workflows/reconcileLegacyQueue';
+import { ensureSchedule } from './ensureSchedule';
 
 export const RECONCILE_SCHEDULE_ID = 'reconcile-legacy-wait-queue';
 export const SCHEDULE_TIME_ZONE = 'Asia/Seoul';
@@ -37,21 +38,8 @@ function scheduleOptions(settings: ReconcileScheduleSettings): ScheduleOptions {
 }
 
 /** Creates the schedule, or brings an existing one to these settings; says which it did. */
-export async function ensureReconcileSchedule(client: Client, settings: ReconcileScheduleSettings): Promise<'created' | 'updated'> {
-  const options = scheduleOptions(settings);
-  try {
-    await client.schedule.create(options);
-    return 'created';
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-  }
-  await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).update((previous) => ({
-    ...previous,
-    spec: options.spec,
-    action: options.action,
-    policies: { ...previous.policies, ...options.policies },
-  }));
-  return 'updated';
+export function ensureReconcileSchedule(client: Client, settings: ReconcileScheduleSettings): Promise<'created' | 'updated'> {
+  return ensureSchedule(client, scheduleOptions(settings));
 }
 
 export function reconcileScheduleHandle(client: Client) {

@@ -34,6 +34,7 @@ function generate(name: SecretName, existing: Record<string, string | undefined>
     case 'NOTIFY_CODEC_SERVER_TOKEN':
       return randomBytes(32).toString('base64url');
     case 'NOTIFY_RECIPIENT_HASH_KEY':
+    case 'NOTIFY_REPORT_SIGNING_KEY':
       return randomBytes(32).toString('base64');
   }
 }

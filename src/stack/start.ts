@@ -12,6 +12,7 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { localSecretsFile } from '../config';
 import { codecServerFromConfig, type RunningCodecServer } from '../security';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
+import { ensureReportSchedule, REPORT_SCHEDULE_ID } from '../schedules/reportSchedule';
 import { createSqsClient, resolveQueueUrls } from '../sqs';
 import { startLocalServers, type LocalServers } from './localServers';
 import { assertNoRunningStack, runningStackFile, stackVariables, writeRunningStack } from './runningStack';
@@ -105,9 +106,9 @@ async function main(): Promise<void> {
   try {
     if (signals > 0) return;
     worker = await createConfiguredWorker(servers.config, servers.env.nativeConnection);
-    // As every worker process does (src/workers/main.ts): bring the legacy schedule to its spec.
-    const scheduleAction = await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config));
-    stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${scheduleAction}`);
+    // As every worker process does (src/workers/main.ts): bring the schedules to their spec.
+    stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config))}`);
+    stderrLog(`schedule ${REPORT_SCHEDULE_ID} ${await ensureReportSchedule(servers.env.client, servers.config)}`);
     await printBanner(servers, dbFilename, codec);
     removeRecord = await writeRunningStack(config.localStack.dataDir, {
       kind: 'local',

@@ -4,6 +4,7 @@ import { NotificationClient } from '../client/NotificationClient';
 import type { Config } from '../config';
 import { recipientHashKeyFromConfig } from '../security/recipientHash';
 import { createSqsClient, queueMaxMessageBytes, resolveQueueUrls } from '../sqs';
+import { writeComplianceReport } from '../report/writeReport';
 
 /**
  * The activities' dependencies from the configuration: one SQS client, the three queues, the
@@ -30,5 +31,6 @@ export async function activityDepsFromConfig(config: Config): Promise<ActivityDe
     contentIdKey: recipientHashKeyFromConfig(config),
     dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
     allowNarrowerQuietHours: config.policy.allowNarrowerQuietHours,
+    reportWriterFor: (client) => (range) => writeComplianceReport({ client, config }, range, config.report.dir),
   };
 }

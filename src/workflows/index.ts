@@ -3,3 +3,4 @@ export * from './smoke';
 export * from './notification';
 export * from './reconcileLegacyQueue';
 export * from './morningGate';
+export * from './complianceReport';

@@ -1,0 +1,142 @@
+/**
+ * The report's figures, accumulated one row at a time so that a day of millions is read once and
+ * never held in memory: counts by hour, category, channel and grounds; counts by status; and the
+ * few rows an auditor must see one by one (advertisements receivable inside the law's window).
+ * Pure.
+ */
+import { DEFAULT_POLICY, LEGAL_QUIET_WINDOW, isInQuietWindow } from '../policy';
+import { kstDate, kstHour, type ReportInterval } from './reportRange';
+import type { ReportRow } from './reportRow';
+
+/** Why a delivered notification was released when it was. */
+export type ReleaseGrounds = 'immediate' | 'held-quiet-hours' | 'not-before' | 'night-consent';
+
+export interface ReleasedCount {
+  /** The KST day and hour (0–23) the message became receivable. */
+  date: string;
+  hour: number;
+  category: string;
+  channel: string;
+  grounds: ReleaseGrounds;
+  count: number;
+}
+
+/** An advertisement that became receivable inside the law's quiet window, with its grounds. */
+export interface QuietWindowAdvertisement {
+  notificationId: string;
+  recipientHash: string;
+  receivableAt: string;
+  zone: string;
+  /** Night-time consent, as recorded when the release was decided. */
+  nightConsent: boolean;
+  /** The window of the policy the decision was made under. */
+  policyWindow: string;
+  /** Decided under NOTIFY_ALLOW_NARROWER_QUIET_HOURS. */
+  narrowerThanLaw: boolean;
+}
+
+export interface ReportFigures {
+  /** Notifications that ended (or still wait) in the range, by status. */
+  statusCounts: Record<string, number>;
+  released: ReleasedCount[];
+  quietWindowAdvertisements: QuietWindowAdvertisement[];
+  /** Delivered advertisements without recorded evidence: their grounds cannot be shown. */
+  advertisementsWithoutEvidence: string[];
+  /** Policy windows the decisions were made under, with how many decisions each. */
+  policyWindows: Record<string, number>;
+  /** Decisions made under a window narrower than the law's. */
+  narrowerThanLawDecisions: number;
+  rows: number;
+}
+
+const LAW_POLICY = { ...DEFAULT_POLICY, ...LEGAL_QUIET_WINDOW };
+
+export class ReportAccumulator {
+  private readonly statusCounts = new Map<string, number>();
+  private readonly released = new Map<string, ReleasedCount>();
+  private readonly quietWindow: QuietWindowAdvertisement[] = [];
+  private readonly withoutEvidence: string[] = [];
+  private readonly windows = new Map<string, number>();
+  private narrower = 0;
+  private rows = 0;
+
+  constructor(private readonly interval: ReportInterval) {}
+
+  /**
+   * The instant a row belongs to: when a delivered message became receivable, else when its
+   * workflow closed. Undefined for a row outside the range (the query reads a margin around it).
+   */
+  private instantOf(row: ReportRow): number | undefined {
+    const receivable = row.status === 'delivered' && row.evidence?.receivableAt ? Date.parse(row.evidence.receivableAt) : undefined;
+    return receivable ?? row.closedAtMs;
+  }
+
+  add(row: ReportRow): void {
+    const atMs = this.instantOf(row);
+    const open = row.closedAtMs === undefined;
+    if (!open && (atMs === undefined || atMs < this.interval.startMs || atMs >= this.interval.endMs)) return;
+    this.rows += 1;
+    this.statusCounts.set(row.status, (this.statusCounts.get(row.status) ?? 0) + 1);
+    const evidence = row.evidence;
+    if (evidence) {
+      this.windows.set(evidence.window, (this.windows.get(evidence.window) ?? 0) + 1);
+      if (evidence.narrowerThanLaw) this.narrower += 1;
+    }
+    if (row.status !== 'delivered' || atMs === undefined) return;
+    if (!evidence) {
+      if (row.category === 'advertising') this.withoutEvidence.push(row.notificationId);
+      return;
+    }
+    const insideLawWindow = isInQuietWindow(new Date(atMs), evidence.zone, LAW_POLICY);
+    const grounds: ReleaseGrounds = insideLawWindow && evidence.nightConsent ? 'night-consent' : (evidence.reason as ReleaseGrounds);
+    const date = kstDate(atMs);
+    const key = [date, kstHour(atMs), row.category, row.channel, grounds].join('|');
+    const counted = this.released.get(key) ?? { date, hour: kstHour(atMs), category: row.category, channel: row.channel, grounds, count: 0 };
+    counted.count += 1;
+    this.released.set(key, counted);
+    if (insideLawWindow && row.category === 'advertising') {
+      this.quietWindow.push({
+        notificationId: row.notificationId,
+        recipientHash: row.recipientHash,
+        receivableAt: new Date(atMs).toISOString(),
+        zone: evidence.zone,
+        nightConsent: evidence.nightConsent,
+        policyWindow: evidence.window,
+        narrowerThanLaw: evidence.narrowerThanLaw === true,
+      });
+    }
+  }
+
+  figures(): ReportFigures {
+    const byTime = (a: ReleasedCount, b: ReleasedCount) => a.date.localeCompare(b.date) || a.hour - b.hour || a.category.localeCompare(b.category) || a.channel.localeCompare(b.channel) || a.grounds.localeCompare(b.grounds);
+    return {
+      statusCounts: Object.fromEntries([...this.statusCounts].sort(([a], [b]) => a.localeCompare(b))),
+      released: [...this.released.values()].sort(byTime),
+      quietWindowAdvertisements: [...this.quietWindow].sort((a, b) => a.receivableAt.localeCompare(b.receivableAt)),
+      advertisementsWithoutEvidence: [...this.withoutEvidence].sort(),
+      policyWindows: Object.fromEntries(this.windows),
+      narrowerThanLawDecisions: this.narrower,
+      rows: this.rows,
+    };
+  }
+}
+
+export interface Verdict {
+  passed: boolean;
+  /** The line at the top of the report. */
+  line: string;
+  /** The advertisements that fail it. */
+  withoutConsent: QuietWindowAdvertisement[];
+}
+
+/** The report's verdict: no advertisement receivable in the law's window without consent, and none unprovable. */
+export function verdictOf(figures: ReportFigures): Verdict {
+  const withoutConsent = figures.quietWindowAdvertisements.filter((advertisement) => !advertisement.nightConsent);
+  const unprovable = figures.advertisementsWithoutEvidence.length;
+  const passed = withoutConsent.length === 0 && unprovable === 0;
+  const line =
+    `${withoutConsent.length} advertisement${withoutConsent.length === 1 ? '' : 's'} receivable in the quiet window without consent` +
+    (withoutConsent.length ? `: ${withoutConsent.map((advertisement) => advertisement.notificationId).join(', ')}` : '') +
+    (unprovable ? `; ${unprovable} delivered without recorded grounds: ${figures.advertisementsWithoutEvidence.join(', ')}` : '');
+  return { passed, line, withoutConsent };
+}

@@ -1,23 +1,11 @@
 /** Operator commands on single notifications: schedule, status, cancel, reschedule, consent; find one recipient's. */
 import { parseArgs } from 'node:util';
-import { NotificationClient } from '../../client';
 import { loadConfig, type Config } from '../../config';
 import { InvalidNotificationError, parseNotification, parseReschedule, type Reschedule } from '../../notification';
 import { UsageError, writeLine, type CliCommand, type CliIo } from '../command';
+import { withClient } from '../withClient';
 import { foundLine, statusLines, type DisplayContext } from '../display';
 import { notificationFromJson, readNotificationFile } from '../notificationJson';
-
-/** A CLI answers within seconds: a stack that is not there is said so in 2 s, not the SDK's 10. */
-const CONNECT_TIMEOUT_MS = 2_000;
-
-async function withClient<T>(config: Config, use: (client: NotificationClient) => Promise<T>): Promise<T> {
-  const client = await NotificationClient.connect(config, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
-  try {
-    return await use(client);
-  } finally {
-    await client.temporal.connection.close();
-  }
-}
 
 /** The positional arguments, exactly `count` of them, or a usage error. */
 function positionals(args: string[], count: number): string[] {

@@ -1,13 +1,10 @@
 import { parseArgs } from 'node:util';
-import { NotificationClient } from '../../client';
 import { loadConfig } from '../../config';
 import { InvalidReportRangeError, reportInterval } from '../../report/reportRange';
 import { verifyReport } from '../../report/manifest';
 import { reportSigningKey, writeComplianceReport } from '../../report/writeReport';
 import { UsageError, writeLine, type CliCommand } from '../command';
-
-/** A CLI answers within seconds: a stack that is not there is said so in 2 s, not the SDK's 10. */
-const CONNECT_TIMEOUT_MS = 2_000;
+import { withClient } from '../withClient';
 
 async function verify(args: string[], io: Parameters<CliCommand['run']>[1]): Promise<number> {
   if (args.length !== 1) throw new UsageError('report verify takes one directory');
@@ -46,17 +43,14 @@ export const reportCommand: CliCommand = {
     }
     const config = loadConfig(io.env);
     reportSigningKey(config);
-    const client = await NotificationClient.connect(config, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
-    try {
-      const written = await writeComplianceReport({ client: client.temporal, config, ...(io.now ? { now: io.now } : {}) }, { fromDate, toDate }, values.out ?? config.report.dir);
-      if (values.json) await writeLine(io.stdout, JSON.stringify(written));
-      else {
-        await writeLine(io.stdout, `${written.passed ? 'PASS' : 'FAIL'}: ${written.verdict}`);
-        await writeLine(io.stdout, `${written.notifications} notifications; report in ${written.dir} (${written.files.join(', ')})`);
-      }
-      return written.passed ? 0 : 1;
-    } finally {
-      await client.temporal.connection.close();
+    const written = await withClient(config, (client) =>
+      writeComplianceReport({ client: client.temporal, config, ...(io.now ? { now: io.now } : {}) }, { fromDate, toDate }, values.out ?? config.report.dir),
+    );
+    if (values.json) await writeLine(io.stdout, JSON.stringify(written));
+    else {
+      await writeLine(io.stdout, `${written.passed ? 'PASS' : 'FAIL'}: ${written.verdict}`);
+      await writeLine(io.stdout, `${written.notifications} notifications; report in ${written.dir} (${written.files.join(', ')})`);
     }
+    return written.passed ? 0 : 1;
   },
 };

@@ -19,6 +19,15 @@ function medianRun(runs: Curve[]): Curve | undefined {
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
+/** 0, then 1, 2 and 5 times each power of ten, up to the last second drawn. */
+function logTicks(last: number): number[] {
+  const ticks = [0];
+  for (let decade = 1; decade <= last; decade *= 10) {
+    for (const step of [1, 2, 5]) if (decade * step <= last) ticks.push(decade * step);
+  }
+  return ticks;
+}
+
 export function releasePlotSpec(results: BenchResults): ChartSpec | undefined {
   const group = results.byLatency[0];
   const systems = (
@@ -36,7 +45,15 @@ export function releasePlotSpec(results: BenchResults): ChartSpec | undefined {
     const system = `${name}: ${(run.totalMs / 1000).toFixed(1)} s`;
     return run.curve.map(([ms, received]) => ({ system, seconds: Math.max(ms, 0) / 1000, received }));
   });
-  const seconds = { field: 'seconds', type: 'quantitative', title: 'seconds since the release instant T (symmetric log scale)', scale: { type: 'symlog' } } as const;
+  const lastSecond = Math.max(...points.map((point) => point.seconds));
+  const seconds = {
+    field: 'seconds',
+    type: 'quantitative',
+    title: 'seconds since the release instant T (symmetric log scale)',
+    scale: { type: 'symlog' },
+    // Vega's own symlog ticks leave the first ten seconds unlabelled, where the fast systems finish.
+    axis: { values: logTicks(lastSecond), format: ',d' },
+  } as const;
   return {
     title: `Release of ${results.flags.n.toLocaleString('en-US')} held notifications, as received downstream (SQS +${group?.latencyMs ?? 0} ms)`,
     width: 760,

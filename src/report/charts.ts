@@ -6,6 +6,10 @@
  * Vega-Lite, because a chart is then a small declarative spec that anyone can read and change, and
  * Vega's SVG renderer needs no native canvas; resvg (a Rust SVG renderer with prebuilt binaries on
  * the npm registry) turns the SVG into a PNG with the machine's fonts.
+ *
+ * Vega 5 and Vega-Lite 5 (the newest of those lines), not 6: the 6 releases are ES modules only, and
+ * vega-canvas awaits at its top level, which this CommonJS build (tsconfig `module: commonjs`, and
+ * the worker's bundle) cannot `require`.
  */
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';

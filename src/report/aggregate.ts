@@ -112,9 +112,10 @@ export class ReportAccumulator {
     return {
       statusCounts: Object.fromEntries([...this.statusCounts].sort(([a], [b]) => a.localeCompare(b))),
       released: [...this.released.values()].sort(byTime),
-      quietWindowAdvertisements: [...this.quietWindow].sort((a, b) => a.receivableAt.localeCompare(b.receivableAt)),
+      // Ties broken by id: visibility lists in no set order, and the signed report must not depend on it.
+      quietWindowAdvertisements: [...this.quietWindow].sort((a, b) => a.receivableAt.localeCompare(b.receivableAt) || a.notificationId.localeCompare(b.notificationId)),
       advertisementsWithoutEvidence: [...this.withoutEvidence].sort(),
-      policyWindows: Object.fromEntries(this.windows),
+      policyWindows: Object.fromEntries([...this.windows].sort(([a], [b]) => a.localeCompare(b))),
       narrowerThanLawDecisions: this.narrower,
       rows: this.rows,
     };

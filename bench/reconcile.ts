@@ -5,8 +5,9 @@
  *
  * Both hold what they start (a quiet window ending an hour ahead), so nothing is sent: the figure
  * is the intake alone. The reconciler runs as the schedule runs it (reconcileLegacyQueueWorkflow,
- * bounded runs that continue as new), its bodies without ids (the costlier path: each is named by
- * its content and checked against its neighbours in time).
+ * bounded runs that continue as new), first on bodies without ids (the costlier path: each is named
+ * by its content and checked against its neighbours in time), then on as many bodies that carry
+ * their own notificationId (no neighbour to look up): the difference is what the lookups cost.
  */
 import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
@@ -37,6 +38,17 @@ export interface ReconcileResultRow {
   reconcileCost: PhaseCost;
   /** CPU ms per notification by process (the bench process hosts the worker and the client), per path: what bounds each rate on a shared machine. */
   cpuMsPerNotification: { intake: Record<string, number>; reconcile: Record<string, number> };
+  /** The reconciler again, on bodies that carry their own notificationId (no neighbours to look up). */
+  withIds?: ReconcilePass;
+}
+
+/** One reconciler run over a full wait queue. */
+export interface ReconcilePass {
+  reconcilePerSecond: number;
+  reconcileMs: number;
+  reconciled: ReconcileResult;
+  cost: PhaseCost;
+  cpuMsPerNotification: Record<string, number>;
 }
 
 export async function runReconcileVsIntake(options: { config: Config; bench: BenchSqs; target: TemporalTargetFactory; n: number; label: string }): Promise<ReconcileResultRow> {
@@ -89,34 +101,42 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
     const failed = scheduled.filter((result) => !result.ok || !result.started);
     if (failed.length > 0) throw new Error(`${failed.length} of ${n} were not started by scheduleMany`);
 
-    await sendRawMessages(bench.sqs, waitQueueUrl, demoLegacyBodies({ count: n, encoding: 'mixed', runId }), { concurrency: 16 });
-    const cpuBeforeReconcile = cpuByComponent(named);
-    const beforeReconcile = await readServer(target);
-    const reconcileStart = performance.now();
-    const reconciled = await target.env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
-      taskQueue,
-      workflowId: `bench-reconcile-${runId}`,
-      args: [{ maxRunSeconds: 3_600 }],
-    });
-    const reconcileMs = performance.now() - reconcileStart;
-    const afterReconcile = await readServer(target);
-    const cpuAfterReconcile = cpuByComponent(named);
-    if (reconciled.started !== n) throw new Error(`the reconciler started ${reconciled.started} of ${n}: ${JSON.stringify(reconciled)}`);
+    /** Fills the wait queue with n bodies, then times reconcileLegacyQueueWorkflow until it has them all. */
+    const reconcilePass = async (bodies: string[], name: string): Promise<ReconcilePass> => {
+      await sendRawMessages(bench.sqs, waitQueueUrl, bodies, { concurrency: 16 });
+      const cpuBefore = cpuByComponent(named);
+      const before = await readServer(target);
+      const start = performance.now();
+      const reconciled = await target.env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
+        taskQueue,
+        workflowId: `bench-reconcile-${runId}-${name}`,
+        args: [{ maxRunSeconds: 3_600 }],
+      });
+      const reconcileMs = performance.now() - start;
+      const after = await readServer(target);
+      const cpuAfter = cpuByComponent(named);
+      if (reconciled.started !== n) throw new Error(`the reconciler started ${reconciled.started} of ${n} (${name}): ${JSON.stringify(reconciled)}`);
+      return { reconcilePerSecond: (n * 1000) / reconcileMs, reconcileMs, reconciled, cost: phaseCost(before, after), cpuMsPerNotification: perNotification(cpuBefore, cpuAfter) };
+    };
+    const withoutIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId }), 'content-ids');
+    const withIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId: `${runId}-ids`, withIds: true }), 'own-ids');
     const row: ReconcileResultRow = {
       n,
       intakePerSecond: (n * 1000) / intakeMs,
       intakeMs,
-      reconcilePerSecond: (n * 1000) / reconcileMs,
-      reconcileMs,
-      reconciled,
+      reconcilePerSecond: withoutIds.reconcilePerSecond,
+      reconcileMs: withoutIds.reconcileMs,
+      reconciled: withoutIds.reconciled,
       intakeCost: phaseCost(beforeIntake, afterIntake),
-      reconcileCost: phaseCost(beforeReconcile, afterReconcile),
-      cpuMsPerNotification: { intake: perNotification(cpuBeforeIntake, cpuAfterIntake), reconcile: perNotification(cpuBeforeReconcile, cpuAfterReconcile) },
+      reconcileCost: withoutIds.cost,
+      cpuMsPerNotification: { intake: perNotification(cpuBeforeIntake, cpuAfterIntake), reconcile: withoutIds.cpuMsPerNotification },
+      withIds,
     };
     const perN = (cost: PhaseCost, cpu: Record<string, number>) =>
       `${(Object.values(cost.persistence).reduce((a, b) => a + b, 0) / n).toFixed(1)} persistence requests, CPU ms ${JSON.stringify(cpu)} per notification`;
     log(`  scheduleMany ${Math.round(row.intakePerSecond)}/s (${(intakeMs / 1000).toFixed(1)} s; ${perN(row.intakeCost, row.cpuMsPerNotification.intake)})`);
-    log(`  reconciler ${Math.round(row.reconcilePerSecond)}/s (${(reconcileMs / 1000).toFixed(1)} s; ${perN(row.reconcileCost, row.cpuMsPerNotification.reconcile)})`);
+    log(`  reconciler ${Math.round(row.reconcilePerSecond)}/s (${(row.reconcileMs / 1000).toFixed(1)} s; ${perN(row.reconcileCost, row.cpuMsPerNotification.reconcile)})`);
+    log(`  reconciler, bodies with their own ids ${Math.round(withIds.reconcilePerSecond)}/s (${(withIds.reconcileMs / 1000).toFixed(1)} s; ${perN(withIds.cost, withIds.cpuMsPerNotification)})`);
     return row;
   } finally {
     worker.shutdown();

@@ -1,7 +1,8 @@
 /**
- * The benchmark's release plot: messages received downstream over time since the release instant
- * T, one line per system (the median run of each), T marked. A Vega-Lite spec rendered by
- * src/report/charts.ts, written as PNG next to the results.
+ * The benchmark's plots, Vega-Lite specs rendered by src/report/charts.ts and written as PNG next to
+ * the results: the release (messages received downstream over time since the release instant T, one
+ * line per system, the median run of each, T marked), and the release curve (the share of each
+ * size received over time since T, one line per size).
  */
 import { writeFileSync } from 'node:fs';
 import { renderChartSvg, svgToPng, type ChartSpec } from '../src/report/charts';
@@ -79,10 +80,34 @@ export function releasePlotSpec(results: BenchResults): ChartSpec | undefined {
   } as ChartSpec;
 }
 
-/** Writes the plot as PNG; returns false when the results hold no release to draw. */
-export async function writeReleasePlot(file: string, results: BenchResults): Promise<boolean> {
-  const spec = releasePlotSpec(results);
+/** The release curve: per size, the share received by each second since T (the jump at T is what was staged before it). */
+export function releaseCurveSpec(results: BenchResults): ChartSpec | undefined {
+  const runs = results.curve ?? [];
+  if (runs.length === 0) return undefined;
+  const sizeOf = (run: (typeof runs)[number]) =>
+    `${run.n.toLocaleString('en-US')}: ${(run.stagedBeforeT ?? 0).toLocaleString('en-US')} staged before T, last at ${(run.totalMs / 1000).toFixed(1)} s`;
+  const points = runs.flatMap((run) => run.curve.map(([ms, received]) => ({ size: sizeOf(run), seconds: Math.max(ms, 0) / 1000, share: received / run.n })));
+  return {
+    title: `Staged releases by size, lead ${runs[0]!.prestageSeconds} s: share received downstream since T`,
+    width: 760,
+    height: 380,
+    data: { values: points },
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+    encoding: {
+      x: { field: 'seconds', type: 'quantitative', title: 'seconds since the release instant T' },
+      y: { field: 'share', type: 'quantitative', title: 'share of the notifications received', axis: { format: '.0%' } },
+      // In the order the sizes ran (smallest first), not sorted as text.
+      color: { field: 'size', type: 'nominal', title: 'notifications due', scale: { domain: runs.map(sizeOf) }, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } },
+    },
+  } as ChartSpec;
+}
+
+/** Writes a plot as PNG; returns false when the results hold nothing to draw. */
+async function writePlot(file: string, spec: ChartSpec | undefined): Promise<boolean> {
   if (!spec) return false;
   writeFileSync(file, svgToPng(await renderChartSvg(spec), { width: 1100 }));
   return true;
 }
+
+export const writeReleasePlot = (file: string, results: BenchResults) => writePlot(file, releasePlotSpec(results));
+export const writeReleaseCurvePlot = (file: string, results: BenchResults) => writePlot(file, releaseCurveSpec(results));

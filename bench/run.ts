@@ -42,7 +42,7 @@ import { runReleaseFloor } from './floor/run';
 import { runActionCost } from './cost';
 import { runReconcileVsIntake } from './reconcile';
 import { startLatencyProxy } from './latencyProxy';
-import { writeReleasePlot } from './releasePlot';
+import { writeReleaseCurvePlot, writeReleasePlot } from './releasePlot';
 import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, renderScaleReport, SCALE_BEGIN, SCALE_END, writeReadme, type BenchResults, type LatencyResults } from './report';
 import { placedByPace, runPlacedRelease, runSleeping, workflowBundle } from './temporal';
 import { devServerTarget, type TemporalTargetFactory } from './temporalTarget';
@@ -81,7 +81,7 @@ interface Flags {
 const USAGE =
   'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--capped-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
   '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--reconcile-n 5000] ' +
-  '[--cost-n 200] [--curve 10000,30000,100000] [--curve-lead S] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
+  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
   '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
@@ -411,7 +411,9 @@ async function publish(results: BenchResults, root: string, readme: boolean): Pr
     }
   }
   if (results.reconcile?.length || results.cost?.length || results.curve?.length) {
-    const report = renderScaleReport(results);
+    const curvePlotName = readme ? 'release-curve.png' : `${stamp}-release-curve.png`;
+    const curvePlotted = await writeReleaseCurvePlot(join(root, curvePlotName), results);
+    const report = renderScaleReport(results, curvePlotted ? `results/${curvePlotName}` : undefined);
     console.log(report);
     if (readme) {
       writeFileSync(join(root, 'scale-latest.json'), JSON.stringify(results, null, 2));

@@ -38,7 +38,10 @@ export interface ReconcileResultRow {
   reconcileCost: PhaseCost;
   /** CPU ms per notification by process (the bench process hosts the worker and the client), per path: what bounds each rate on a shared machine. */
   cpuMsPerNotification: { intake: Record<string, number>; reconcile: Record<string, number> };
-  /** The reconciler again, on bodies that carry their own notificationId (no neighbours to look up). */
+  /**
+   * The reconciler again, on bodies that carry their own notificationId (no neighbours to look up).
+   * The fields above are the pass on bodies without ids, flat as results written before this pass existed.
+   */
   withIds?: ReconcilePass;
 }
 

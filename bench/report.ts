@@ -409,11 +409,6 @@ export function renderClusterReport(results: BenchResults): string {
 }
 
 /**
- * The scale tables: the legacy reconciler against scheduleMany in one run, the billable actions per
- * notification by path, and the staged release at growing sizes with one lead (the knee is where
- * lead × staging rate stops covering the backlog).
- */
-/**
  * How steadily a release went on past its first half minute (which holds the burst of what was
  * staged before T): the messages received in each later whole 30 s, per second, as min–max; "–"
  * when the release took under a minute.
@@ -433,6 +428,11 @@ function perBody(cost: PhaseCost, operation: string, n: number): string {
   return ((cost.persistence[operation] ?? 0) / n).toFixed(1);
 }
 
+/**
+ * The scale tables: the legacy reconciler against scheduleMany in one run, the billable actions per
+ * notification by path, and the staged release at growing sizes with one lead (the knee is where
+ * lead × staging rate stops covering the backlog).
+ */
 export function renderScaleReport(results: BenchResults, curvePlot?: string): string {
   const lines: string[] = [SCALE_BEGIN, ''];
   lines.push(

@@ -1,7 +1,8 @@
 /**
  * Migration speed: how fast the legacy reconciler turns a backlog on the wait queue into held
  * notifications, beside how fast producers schedule the same number with `scheduleMany`, in the
- * same run, on the same fresh dev server and ElasticMQ, with the production worker in-process.
+ * same run, each on a fresh dev server of its own beside one ElasticMQ, with the production worker
+ * in-process.
  *
  * Both hold what they start (a quiet window ending an hour ahead), so nothing is sent: the figure
  * is the intake alone. The reconciler runs as the schedule runs it (reconcileLegacyQueueWorkflow,
@@ -22,7 +23,7 @@ import type { reconcileLegacyQueueWorkflow, ReconcileResult } from '../src/workf
 import { benchNotifications, cpuByComponent, cpuDelta, deleteQueue, freshQueue, log } from './common';
 import type { BenchSqs } from './downstream';
 import { readServer, phaseCost, workflowBundle, type PhaseCost } from './temporal';
-import type { TemporalTargetFactory } from './temporalTarget';
+import type { TemporalTarget, TemporalTargetFactory } from './temporalTarget';
 
 export interface ReconcileResultRow {
   n: number;
@@ -43,6 +44,19 @@ export interface ReconcileResultRow {
    * The fields above are the pass on bodies without ids, flat as results written before this pass existed.
    */
   withIds?: ReconcilePass;
+  /**
+   * Whether each pass ran on a fresh server of its own. Results written before this field ran all
+   * passes on one server, one after the other: the later passes found it holding more workflows.
+   */
+  freshServerPerPass?: boolean;
+}
+
+/** One scheduleMany of n notifications. */
+export interface IntakePass {
+  intakePerSecond: number;
+  intakeMs: number;
+  cost: PhaseCost;
+  cpuMsPerNotification: Record<string, number>;
 }
 
 /** One reconciler run over a full wait queue. */
@@ -54,97 +68,122 @@ export interface ReconcilePass {
   cpuMsPerNotification: Record<string, number>;
 }
 
+/** A fresh server with the production worker in-process, for one pass. */
+interface PassServer {
+  target: TemporalTarget;
+  client: NotificationClient;
+  taskQueue: string;
+}
+
 export async function runReconcileVsIntake(options: { config: Config; bench: BenchSqs; target: TemporalTargetFactory; n: number; label: string }): Promise<ReconcileResultRow> {
   const { config, bench, n } = options;
   const runId = `r${Date.now().toString(36)}`;
-  const target = await options.target(config);
-  const taskQueue = `bench-reconcile-${runId}`;
   const [deliveryQueueUrl, waitQueueUrl, deadLetterQueueUrl] = [
     await freshQueue(bench.sqs, 'bench-reconcile-delivery'),
     await freshQueue(bench.sqs, 'bench-reconcile-wait'),
     await freshQueue(bench.sqs, 'bench-reconcile-dead'),
   ];
-  // Held an hour: nothing is sent while either path runs.
-  const policy = policyEndingAt(nextWholeMinute(3_600_000, Date.now()), config.policy);
   const hashKey = recipientHashKeyFromConfig(config);
-  const settings = { taskQueue, policy, recipientHashKey: hashKey, prestageSeconds: 0 };
-  const worker = await createNotificationWorker({
-    connection: target.env.nativeConnection,
-    namespace: target.namespace,
-    taskQueue,
-    deps: {
-      sqs: bench.sqs,
-      deliveryQueueUrl,
-      maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
-      legacyWaitQueueUrl: waitQueueUrl,
-      deadLetterQueueUrl,
-      schedulerFor: (temporal) => new NotificationClient({ client: temporal, ...settings }),
-      morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
-      contentIdKey: hashKey,
-      dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
-    },
-    tuning: config.worker,
-    dataConverter: dataConverterFromConfig(config),
-    overrides: { workflowBundle: await workflowBundle() },
-  });
-  const running = worker.run();
-  try {
-    const client = new NotificationClient({ client: target.env.client, ...settings });
-    log(`${options.label}: scheduleMany of ${n}, then the reconciler on ${n} legacy messages (${target.description})`);
-    const named = { 'temporal server': target.pids() };
-    const perNotification = (from: Record<string, number>, to: Record<string, number>) =>
-      Object.fromEntries(Object.entries(cpuDelta(from, to)).map(([name, ms]) => [name, Math.round((ms / n) * 100) / 100]));
-    const cpuBeforeIntake = cpuByComponent(named);
-    const beforeIntake = await readServer(target);
-    const intakeStart = performance.now();
-    const scheduled = await client.scheduleMany(benchNotifications(runId, n));
-    const intakeMs = performance.now() - intakeStart;
-    const afterIntake = await readServer(target);
-    const cpuAfterIntake = cpuByComponent(named);
-    const failed = scheduled.filter((result) => !result.ok || !result.started);
-    if (failed.length > 0) throw new Error(`${failed.length} of ${n} were not started by scheduleMany`);
+  const perNotification = (from: Record<string, number>, to: Record<string, number>) =>
+    Object.fromEntries(Object.entries(cpuDelta(from, to)).map(([name, ms]) => [name, Math.round((ms / n) * 100) / 100]));
 
-    /** Fills the wait queue with n bodies, then times reconcileLegacyQueueWorkflow until it has them all. */
-    const reconcilePass = async (bodies: string[], name: string): Promise<ReconcilePass> => {
-      await sendRawMessages(bench.sqs, waitQueueUrl, bodies, { concurrency: 16 });
+  /**
+   * Runs one pass on a fresh server: a server costs more per start the more workflows it already
+   * holds (about a third more at 15,000 in memory), so passes that followed one another on one
+   * server would be compared at different loads. Also times the pass and measures what it cost.
+   */
+  const onFreshServer = async <T extends object>(name: string, pass: (server: PassServer) => Promise<T>): Promise<T & { ms: number; cost: PhaseCost; cpuMsPerNotification: Record<string, number> }> => {
+    const target = await options.target(config);
+    const taskQueue = `bench-reconcile-${runId}-${name}`;
+    // Held an hour: nothing is sent while a pass runs.
+    const policy = policyEndingAt(nextWholeMinute(3_600_000, Date.now()), config.policy);
+    const settings = { taskQueue, policy, recipientHashKey: hashKey, prestageSeconds: 0 };
+    const worker = await createNotificationWorker({
+      connection: target.env.nativeConnection,
+      namespace: target.namespace,
+      taskQueue,
+      deps: {
+        sqs: bench.sqs,
+        deliveryQueueUrl,
+        maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
+        legacyWaitQueueUrl: waitQueueUrl,
+        deadLetterQueueUrl,
+        schedulerFor: (temporal) => new NotificationClient({ client: temporal, ...settings }),
+        morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
+        contentIdKey: hashKey,
+        dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
+      },
+      tuning: config.worker,
+      dataConverter: dataConverterFromConfig(config),
+      overrides: { workflowBundle: await workflowBundle() },
+    });
+    const running = worker.run();
+    try {
+      const named = { 'temporal server': target.pids() };
       const cpuBefore = cpuByComponent(named);
       const before = await readServer(target);
       const start = performance.now();
-      const reconciled = await target.env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
+      const result = await pass({ target, client: new NotificationClient({ client: target.env.client, ...settings }), taskQueue });
+      const ms = performance.now() - start;
+      const after = await readServer(target);
+      return { ...result, ms, cost: phaseCost(before, after), cpuMsPerNotification: perNotification(cpuBefore, cpuByComponent(named)) };
+    } finally {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await target.stop();
+    }
+  };
+
+  /** Times scheduleMany of n notifications (held, so nothing is sent). */
+  const intakePass = async (): Promise<IntakePass> => {
+    const { ms, cost, cpuMsPerNotification } = await onFreshServer('intake', async ({ client }) => {
+      const scheduled = await client.scheduleMany(benchNotifications(runId, n));
+      const failed = scheduled.filter((result) => !result.ok || !result.started);
+      if (failed.length > 0) throw new Error(`${failed.length} of ${n} were not started by scheduleMany`);
+      return {};
+    });
+    return { intakePerSecond: (n * 1000) / ms, intakeMs: ms, cost, cpuMsPerNotification };
+  };
+
+  /** Fills the wait queue with n bodies, then times reconcileLegacyQueueWorkflow until it has them all. */
+  const reconcilePass = async (bodies: string[], name: string): Promise<ReconcilePass> => {
+    await sendRawMessages(bench.sqs, waitQueueUrl, bodies, { concurrency: 16 });
+    const { ms, cost, cpuMsPerNotification, reconciled } = await onFreshServer(name, async ({ target, taskQueue }) => ({
+      reconciled: await target.env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', {
         taskQueue,
         workflowId: `bench-reconcile-${runId}-${name}`,
         args: [{ maxRunSeconds: 3_600 }],
-      });
-      const reconcileMs = performance.now() - start;
-      const after = await readServer(target);
-      const cpuAfter = cpuByComponent(named);
-      if (reconciled.started !== n) throw new Error(`the reconciler started ${reconciled.started} of ${n} (${name}): ${JSON.stringify(reconciled)}`);
-      return { reconcilePerSecond: (n * 1000) / reconcileMs, reconcileMs, reconciled, cost: phaseCost(before, after), cpuMsPerNotification: perNotification(cpuBefore, cpuAfter) };
-    };
+      }),
+    }));
+    if (reconciled.started !== n) throw new Error(`the reconciler started ${reconciled.started} of ${n} (${name}): ${JSON.stringify(reconciled)}`);
+    return { reconcilePerSecond: (n * 1000) / ms, reconcileMs: ms, reconciled, cost, cpuMsPerNotification };
+  };
+
+  try {
+    log(`${options.label}: scheduleMany of ${n}, then the reconciler on ${n} legacy messages without ids and ${n} with, each on a fresh server`);
+    const intake = await intakePass();
     const withoutIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId }), 'content-ids');
     const withIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId: `${runId}-ids`, withIds: true }), 'own-ids');
     const row: ReconcileResultRow = {
       n,
-      intakePerSecond: (n * 1000) / intakeMs,
-      intakeMs,
+      freshServerPerPass: true,
+      intakePerSecond: intake.intakePerSecond,
+      intakeMs: intake.intakeMs,
       reconcilePerSecond: withoutIds.reconcilePerSecond,
       reconcileMs: withoutIds.reconcileMs,
       reconciled: withoutIds.reconciled,
-      intakeCost: phaseCost(beforeIntake, afterIntake),
+      intakeCost: intake.cost,
       reconcileCost: withoutIds.cost,
-      cpuMsPerNotification: { intake: perNotification(cpuBeforeIntake, cpuAfterIntake), reconcile: withoutIds.cpuMsPerNotification },
+      cpuMsPerNotification: { intake: intake.cpuMsPerNotification, reconcile: withoutIds.cpuMsPerNotification },
       withIds,
     };
     const perN = (cost: PhaseCost, cpu: Record<string, number>) =>
       `${(Object.values(cost.persistence).reduce((a, b) => a + b, 0) / n).toFixed(1)} persistence requests, CPU ms ${JSON.stringify(cpu)} per notification`;
-    log(`  scheduleMany ${Math.round(row.intakePerSecond)}/s (${(intakeMs / 1000).toFixed(1)} s; ${perN(row.intakeCost, row.cpuMsPerNotification.intake)})`);
+    log(`  scheduleMany ${Math.round(row.intakePerSecond)}/s (${(row.intakeMs / 1000).toFixed(1)} s; ${perN(row.intakeCost, row.cpuMsPerNotification.intake)})`);
     log(`  reconciler ${Math.round(row.reconcilePerSecond)}/s (${(row.reconcileMs / 1000).toFixed(1)} s; ${perN(row.reconcileCost, row.cpuMsPerNotification.reconcile)})`);
     log(`  reconciler, bodies with their own ids ${Math.round(withIds.reconcilePerSecond)}/s (${(withIds.reconcileMs / 1000).toFixed(1)} s; ${perN(withIds.cost, withIds.cpuMsPerNotification)})`);
     return row;
   } finally {
-    worker.shutdown();
-    await running.catch(() => undefined);
     for (const url of [deliveryQueueUrl, waitQueueUrl, deadLetterQueueUrl]) await deleteQueue(bench.sqs, url);
-    await target.stop();
   }
 }

@@ -448,11 +448,13 @@ export function renderScaleReport(results: BenchResults, curvePlot?: string): st
       .sort(([, a], [, b]) => b - a)
       .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
       .join(', ');
+  const totalCpu = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((sum, ms) => sum + ms, 0).toFixed(2);
+  const predictedShare = (intake: Record<string, number>, reconcile: Record<string, number>) => `${((Number(totalCpu(intake)) / Number(totalCpu(reconcile))) * 100).toFixed(0)} %`;
   for (const row of results.reconcile ?? []) {
     lines.push(
       '### The legacy reconciler against intake',
       '',
-      `${int(row.n)} legacy messages reconciled into held notifications, and ${int(row.n)} notifications scheduled with \`scheduleMany\` (32 in flight), one after the other on the same server and worker. ` +
+      `${int(row.n)} legacy messages reconciled into held notifications, and ${int(row.n)} notifications scheduled with \`scheduleMany\` (32 in flight), ${row.freshServerPerPass ? 'each path on a fresh server and worker of its own' : 'one after the other on the same server and worker'}. ` +
         'Reconciled means started and deleted from the wait queue. CPU is per notification, by process (the bench process hosts the worker and the client).',
       '',
       '| path | per second | time (s) | CPU ms per notification |',
@@ -466,6 +468,13 @@ export function renderScaleReport(results: BenchResults, curvePlot?: string): st
       `Reconcile rate ÷ intake rate, bodies without ids: ${((row.reconcilePerSecond / row.intakePerSecond) * 100).toFixed(0)} % (bound: ≥ 100 %: ${row.reconcilePerSecond >= row.intakePerSecond ? 'pass' : '**fail**'})` +
         (row.withIds ? `; bodies with their own ids: ${((row.withIds.reconcilePerSecond / row.intakePerSecond) * 100).toFixed(0)} % (${row.withIds.reconcilePerSecond >= row.intakePerSecond ? 'pass' : '**fail**'}).` : '.') +
         ` Server reads per body without an id: ${perBody(row.reconcileCost, 'GetCurrentExecution', row.n)} \`GetCurrentExecution\`${row.withIds ? `, with one: ${perBody(row.withIds.cost, 'GetCurrentExecution', row.n)}` : ''}.`,
+      '',
+      // Every process shares the machine's cores: at equal use of them, the rates stand as the inverse of the CPU each notification takes.
+      `CPU per notification over all processes: \`scheduleMany\` ${totalCpu(row.cpuMsPerNotification.intake)} ms, the reconciler ${totalCpu(row.cpuMsPerNotification.reconcile)} ms without ids` +
+        (row.withIds ? ` and ${totalCpu(row.withIds.cpuMsPerNotification)} ms with them` : '') +
+        `; their ratio predicts ${predictedShare(row.cpuMsPerNotification.intake, row.cpuMsPerNotification.reconcile)}` +
+        (row.withIds ? ` and ${predictedShare(row.cpuMsPerNotification.intake, row.withIds.cpuMsPerNotification)}` : '') +
+        ' of the intake rate.',
       '',
     );
   }

@@ -76,12 +76,14 @@ interface Flags {
   curve: number[];
   /** The staging lead of the curve's runs (default NOTIFY_PRESTAGE_SECONDS). */
   curveLeadSeconds?: number;
+  /** Starts in flight while the curve's runs schedule (default scheduleMany's 32). */
+  curveScheduleConcurrency?: number;
 }
 
 const USAGE =
   'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--capped-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
   '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--reconcile-n 5000] ' +
-  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
+  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--curve-concurrency 32] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
   '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
@@ -133,6 +135,7 @@ function parseFlags(argv: string[]): Flags {
       case '--cluster-n': flags.clusterN = Math.max(1, number('notifications per cluster release')); break;
       case '--curve': flags.curve = value().split(',').map((part) => Math.max(1, toNumber(part, 'notifications per curve point'))); break;
       case '--curve-lead': flags.curveLeadSeconds = number('the staging lead of the curve in seconds'); break;
+      case '--curve-concurrency': flags.curveScheduleConcurrency = Math.max(1, number('starts in flight while the curve schedules')); break;
       case '--capped-runs': flags.cappedRuns = number('staged release runs under a morning cap'); break;
       case '--cost-n': flags.costN = Math.max(1, number('notifications per path for the cost')); break;
       case '--reconcile-n': flags.reconcileN = Math.max(1, number('legacy messages for the reconciler row')); break;
@@ -329,7 +332,8 @@ async function main(): Promise<void> {
         const curvePace = { intakePerSecond: 80 };
         results.curve = [];
         for (const n of flags.curve) {
-          results.curve.push(await runPlacedRelease({ config, bench, target, n, prestageSeconds: lead, spreadSeconds: 0, label: `release curve: ${n} staged ${lead} s ahead` }, curvePace));
+          const run = { config, bench, target, n, prestageSeconds: lead, spreadSeconds: 0, scheduleConcurrency: flags.curveScheduleConcurrency, label: `release curve: ${n} staged ${lead} s ahead` };
+          results.curve.push(await runPlacedRelease(run, curvePace));
           savePartial();
         }
       } finally {

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import type { Client } from '@temporalio/client';
+import { isGrpcDeadlineError, type Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { notificationIdOf } from '../src/notification';
 import { NotificationStatusKey } from '../src/searchAttributes';
@@ -202,10 +202,14 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     );
     const beforeIntake = await readServer(target);
     const scheduleStart = performance.now();
-    const results = await notifications.scheduleMany(inputs, { concurrency: options.scheduleConcurrency });
+    // Starts still unanswered when the send window opens are too late, and a server that has stopped
+    // answering must not hold the run forever: every call of the intake ends by then.
+    const results = await client.withDeadline(windowOpensMs, () => notifications.scheduleMany(inputs, { concurrency: options.scheduleConcurrency }));
     const scheduleMs = performance.now() - scheduleStart;
     const lastStartAt = Date.now();
     const failed = results.filter((result) => !result.ok || !result.started);
+    const lateStarts = failed.filter((result) => !result.ok && isGrpcDeadlineError(result.error)).length;
+    if (lateStarts > 0) throw new TooLateError(scheduleMs, n, `${lateStarts} were not started before the send window (the server did not answer in time)`);
     if (failed.length > 0) throw new Error(`${failed.length} of ${n} notifications were not started: ${JSON.stringify(failed[0])}`);
     log(`  scheduled in ${(scheduleMs / 1000).toFixed(1)} s (${Math.round((n * 1000) / scheduleMs)}/s); ${((windowOpensMs - Date.now()) / 1000).toFixed(1)} s to the send window`);
 

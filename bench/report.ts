@@ -448,8 +448,8 @@ export function renderScaleReport(results: BenchResults, curvePlot?: string): st
       .sort(([, a], [, b]) => b - a)
       .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
       .join(', ');
-  const totalCpu = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((sum, ms) => sum + ms, 0).toFixed(2);
-  const predictedShare = (intake: Record<string, number>, reconcile: Record<string, number>) => `${((Number(totalCpu(intake)) / Number(totalCpu(reconcile))) * 100).toFixed(0)} %`;
+  const totalCpu = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((sum, ms) => sum + ms, 0);
+  const predictedShare = (intake: Record<string, number>, reconcile: Record<string, number>) => `${((totalCpu(intake) / totalCpu(reconcile)) * 100).toFixed(0)} %`;
   for (const row of results.reconcile ?? []) {
     lines.push(
       '### The legacy reconciler against intake',
@@ -470,8 +470,8 @@ export function renderScaleReport(results: BenchResults, curvePlot?: string): st
         ` Server reads per body without an id: ${perBody(row.reconcileCost, 'GetCurrentExecution', row.n)} \`GetCurrentExecution\`${row.withIds ? `, with one: ${perBody(row.withIds.cost, 'GetCurrentExecution', row.n)}` : ''}.`,
       '',
       // Every process shares the machine's cores: at equal use of them, the rates stand as the inverse of the CPU each notification takes.
-      `CPU per notification over all processes: \`scheduleMany\` ${totalCpu(row.cpuMsPerNotification.intake)} ms, the reconciler ${totalCpu(row.cpuMsPerNotification.reconcile)} ms without ids` +
-        (row.withIds ? ` and ${totalCpu(row.withIds.cpuMsPerNotification)} ms with them` : '') +
+      `CPU per notification over all processes: \`scheduleMany\` ${totalCpu(row.cpuMsPerNotification.intake).toFixed(2)} ms, the reconciler ${totalCpu(row.cpuMsPerNotification.reconcile).toFixed(2)} ms without ids` +
+        (row.withIds ? ` and ${totalCpu(row.withIds.cpuMsPerNotification).toFixed(2)} ms with them` : '') +
         `; their ratio predicts ${predictedShare(row.cpuMsPerNotification.intake, row.cpuMsPerNotification.reconcile)}` +
         (row.withIds ? ` and ${predictedShare(row.cpuMsPerNotification.intake, row.withIds.cpuMsPerNotification)}` : '') +
         ' of the intake rate.',

@@ -26,8 +26,8 @@
  * --render FILE publishes a saved results file (a run's JSON, or the partial.json a failed run
  * left, marked as stopped early) as a run would, without running anything.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type Config } from '../src/config';
@@ -78,12 +78,14 @@ interface Flags {
   curveLeadSeconds?: number;
   /** Starts in flight while the curve's runs schedule (default scheduleMany's 32). */
   curveScheduleConcurrency?: number;
+  /** The curve's dev servers keep their database in a SQLite file, not in memory (whose memory 100,000 outgrew). */
+  curveOnFile: boolean;
 }
 
 const USAGE =
   'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--capped-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
   '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--reconcile-n 5000] ' +
-  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--curve-concurrency 32] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
+  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--curve-concurrency 32] [--curve-on-file] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
   '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
@@ -106,6 +108,7 @@ function parseFlags(argv: string[]): Flags {
     costN: 200,
     cappedRuns: 1,
     curve: [],
+    curveOnFile: false,
   };
   let onlyGiven = false;
   let cluster = false;
@@ -135,6 +138,7 @@ function parseFlags(argv: string[]): Flags {
       case '--cluster-n': flags.clusterN = Math.max(1, number('notifications per cluster release')); break;
       case '--curve': flags.curve = value().split(',').map((part) => Math.max(1, toNumber(part, 'notifications per curve point'))); break;
       case '--curve-lead': flags.curveLeadSeconds = number('the staging lead of the curve in seconds'); break;
+      case '--curve-on-file': flags.curveOnFile = true; break;
       case '--curve-concurrency': flags.curveScheduleConcurrency = Math.max(1, number('starts in flight while the curve schedules')); break;
       case '--capped-runs': flags.cappedRuns = number('staged release runs under a morning cap'); break;
       case '--cost-n': flags.costN = Math.max(1, number('notifications per path for the cost')); break;
@@ -326,18 +330,22 @@ async function main(): Promise<void> {
 
     if (flags.curve.length > 0) {
       const sqs = createSqsClient(config.sqs);
+      const dbDir = flags.curveOnFile ? mkdtempSync(join(tmpdir(), 'kst-bench-curve-')) : undefined;
       try {
         const bench: BenchSqs = { sqs, counter: new SendCounter(sqs), endpoint: elasticMq.endpoint, region: config.sqs.region, latencyMs: 0, processes: {} };
         const lead = flags.curveLeadSeconds ?? prestageSeconds;
         const curvePace = { intakePerSecond: 80 };
+        // A fresh database file for each size, as in memory.
+        const curveTarget: TemporalTargetFactory = dbDir ? (serverConfig) => devServerTarget({ dbFilename: join(dbDir, `curve-${Date.now()}.db`) })(serverConfig) : target;
         results.curve = [];
         for (const n of flags.curve) {
-          const run = { config, bench, target, n, prestageSeconds: lead, spreadSeconds: 0, scheduleConcurrency: flags.curveScheduleConcurrency, label: `release curve: ${n} staged ${lead} s ahead` };
+          const run = { config, bench, target: curveTarget, n, prestageSeconds: lead, spreadSeconds: 0, scheduleConcurrency: flags.curveScheduleConcurrency, label: `release curve: ${n} staged ${lead} s ahead` };
           results.curve.push(await runPlacedRelease(run, curvePace));
           savePartial();
         }
       } finally {
         sqs.destroy();
+        if (dbDir) rmSync(dbDir, { recursive: true, force: true });
       }
     }
 

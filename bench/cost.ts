@@ -10,21 +10,17 @@
  * - morning cap: four advertisements per recipient held for one morning, cap 2 (its gates included);
  * - legacy: a legacy wait-queue message reconciled (the reconciler's own actions shared out), sent at once.
  */
-import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
-import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import type { NotificationInput } from '../src/notification';
 import { nextWholeMinute, policyEndingAt, type QuietHoursPolicy } from '../src/policy';
-import { dataConverterFromConfig } from '../src/security/dataConverter';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
-import { createNotificationWorker } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
 import { benchNotifications, deleteQueue, freshQueue, log, sleep, waitForCount } from './common';
 import type { BenchSqs } from './downstream';
 import { countsDelta, totalOf, type OperationCounts } from './metrics';
-import { workflowBundle } from './temporal';
+import { createBenchWorker } from './temporal';
 import type { TemporalTargetFactory } from './temporalTarget';
 
 /** Temporal Cloud's published pay-as-you-go rate: $50 per million actions (docs/capacity.md cites it). */
@@ -58,24 +54,13 @@ export async function runActionCost(options: { config: Config; bench: BenchSqs; 
     new NotificationClient({ client: target.env.client, taskQueue, policy, recipientHashKey: hashKey, prestageSeconds: 0, ...extra });
   // By day: the window ended a minute ago.
   const byDay = policyEndingAt(Math.floor(Date.now() / 60_000) * 60_000 - 60_000, config.policy);
-  const worker = await createNotificationWorker({
-    connection: target.env.nativeConnection,
-    namespace: target.namespace,
+  const worker = await createBenchWorker({
+    config,
+    target,
+    sqs: bench.sqs,
     taskQueue,
-    deps: {
-      sqs: bench.sqs,
-      deliveryQueueUrl,
-      maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
-      legacyWaitQueueUrl: waitQueueUrl,
-      deadLetterQueueUrl,
-      schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: byDay, recipientHashKey: hashKey }),
-      morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
-      contentIdKey: hashKey,
-      dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
-    },
-    tuning: config.worker,
-    dataConverter: dataConverterFromConfig(config),
-    overrides: { workflowBundle: await workflowBundle() },
+    queues: { deliveryQueueUrl, legacyWaitQueueUrl: waitQueueUrl, deadLetterQueueUrl },
+    schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: byDay, recipientHashKey: hashKey }),
   });
   const running = worker.run();
   const closed = (label: string, count: number) =>

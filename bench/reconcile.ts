@@ -10,19 +10,15 @@
  * by its content and checked against its neighbours in time), then on as many bodies that carry
  * their own notificationId (no neighbour to look up): the difference is what the lookups cost.
  */
-import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
-import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import { nextWholeMinute, policyEndingAt } from '../src/policy';
-import { dataConverterFromConfig } from '../src/security/dataConverter';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
-import { createNotificationWorker } from '../src/workers/createWorker';
 import type { reconcileLegacyQueueWorkflow, ReconcileResult } from '../src/workflows/reconcileLegacyQueue';
 import { benchNotifications, cpuByComponent, cpuDelta, deleteQueue, freshQueue, log } from './common';
 import type { BenchSqs } from './downstream';
-import { readServer, phaseCost, workflowBundle, type PhaseCost } from './temporal';
+import { createBenchWorker, readServer, phaseCost, type PhaseCost } from './temporal';
 import type { TemporalTarget, TemporalTargetFactory } from './temporalTarget';
 
 export interface ReconcileResultRow {
@@ -98,24 +94,13 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
     // Held an hour: nothing is sent while a pass runs.
     const policy = policyEndingAt(nextWholeMinute(3_600_000, Date.now()), config.policy);
     const settings = { taskQueue, policy, recipientHashKey: hashKey, prestageSeconds: 0 };
-    const worker = await createNotificationWorker({
-      connection: target.env.nativeConnection,
-      namespace: target.namespace,
+    const worker = await createBenchWorker({
+      config,
+      target,
+      sqs: bench.sqs,
       taskQueue,
-      deps: {
-        sqs: bench.sqs,
-        deliveryQueueUrl,
-        maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
-        legacyWaitQueueUrl: waitQueueUrl,
-        deadLetterQueueUrl,
-        schedulerFor: (temporal) => new NotificationClient({ client: temporal, ...settings }),
-        morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
-        contentIdKey: hashKey,
-        dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
-      },
-      tuning: config.worker,
-      dataConverter: dataConverterFromConfig(config),
-      overrides: { workflowBundle: await workflowBundle() },
+      queues: { deliveryQueueUrl, legacyWaitQueueUrl: waitQueueUrl, deadLetterQueueUrl },
+      schedulerFor: (temporal) => new NotificationClient({ client: temporal, ...settings }),
     });
     const running = worker.run();
     try {

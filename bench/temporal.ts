@@ -41,6 +41,49 @@ export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<
   return bundle;
 }
 
+/** The SQS queues a bench worker sends to, reconciles from and dead-letters into. */
+export interface BenchWorkerQueues {
+  deliveryQueueUrl: string;
+  legacyWaitQueueUrl: string;
+  deadLetterQueueUrl: string;
+}
+
+/**
+ * The production worker (createNotificationWorker) in the bench process, on a bench server's task
+ * queue, with the prebuilt workflow bundle; its scheduler (the reconciler's) comes from
+ * `schedulerFor`. BENCH_WORKER_OVERRIDES adds Worker.create options as JSON, for tuning experiments.
+ */
+export async function createBenchWorker(options: {
+  config: Config;
+  target: Pick<TemporalTarget, 'env' | 'namespace'>;
+  sqs: BenchSqs['sqs'];
+  taskQueue: string;
+  queues: BenchWorkerQueues;
+  schedulerFor: (temporal: Client) => NotificationClient;
+  sendBatchWindowMs?: number;
+}) {
+  const { config, target, taskQueue } = options;
+  const hashKey = recipientHashKeyFromConfig(config);
+  return createNotificationWorker({
+    connection: target.env.nativeConnection,
+    namespace: target.namespace,
+    taskQueue,
+    deps: {
+      sqs: options.sqs,
+      ...options.queues,
+      maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
+      ...(options.sendBatchWindowMs !== undefined ? { sendBatchWindowMs: options.sendBatchWindowMs } : {}),
+      schedulerFor: options.schedulerFor,
+      morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
+      contentIdKey: hashKey,
+      dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
+    },
+    tuning: config.worker,
+    dataConverter: dataConverterFromConfig(config),
+    overrides: { workflowBundle: await workflowBundle(), ...JSON.parse(process.env.BENCH_WORKER_OVERRIDES || '{}') },
+  });
+}
+
 export interface PhaseCost {
   /** Persistence requests of the Temporal server, by operation. */
   persistence: OperationCounts;
@@ -144,7 +187,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
   const deliveryQueueUrl = await freshQueue(bench.sqs, 'bench-delivery');
   const taskQueue = `bench-release-${runId}`;
   const client = target.env.client;
-  let worker: Awaited<ReturnType<typeof createNotificationWorker>> | undefined;
+  let worker: Awaited<ReturnType<typeof createBenchWorker>> | undefined;
   let running: Promise<void> | undefined;
   let watch: ReleaseWatch | undefined;
   const workerProcesses: { pid: number; stop(): Promise<void> }[] = [];
@@ -163,26 +206,18 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       };
       for (let index = 0; index < options.workerProcesses; index += 1) workerProcesses.push(await target.addWorker(env));
     } else {
-      worker = await createNotificationWorker({
-        connection: target.env.nativeConnection,
-        namespace: target.namespace,
+      worker = await createBenchWorker({
+        config,
+        target,
+        sqs: bench.sqs,
         taskQueue,
-        deps: {
-          sqs: bench.sqs,
+        queues: {
           deliveryQueueUrl,
-          maxMessageBytes: SQS_DEFAULT_MAX_MESSAGE_BYTES,
-          sendBatchWindowMs: config.delivery.sendBatchWindowMs,
           legacyWaitQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-legacy-wait'),
           deadLetterQueueUrl: await ensureQueue(bench.sqs, 'bench-unused-dead-letter'),
-          schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
-          contentIdKey: recipientHashKeyFromConfig(config),
-          dedupWindowMs: config.reconcile.dedupWindowSeconds * 1000,
-          morningGatesFor: (temporal) => new MorningGates(temporal, taskQueue),
         },
-        tuning: config.worker,
-        dataConverter: dataConverterFromConfig(config),
-        // BENCH_WORKER_OVERRIDES: extra Worker.create options as JSON, for tuning experiments.
-        overrides: { workflowBundle: await workflowBundle(), ...JSON.parse(process.env.BENCH_WORKER_OVERRIDES || '{}') },
+        sendBatchWindowMs: config.delivery.sendBatchWindowMs,
+        schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: placeholderPolicy, recipientHashKey: recipientHashKeyFromConfig(config) }),
       });
       running = worker.run();
       running.catch(() => undefined);

@@ -186,7 +186,10 @@ function commandOfThisRun(): string {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const command = commandOfThisRun();
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // SIGINT or SIGTERM ends the whole run (its servers go with it: src/stack/orphanGuard.ts). The
+  // SDK's default would only shut the in-process workers down: the run then failed, was retried, and
+  // started another server.
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const startedAt = new Date();
   const wallStart = performance.now();
   const root = join(__dirname, 'results');

@@ -276,8 +276,8 @@ export function notificationIdOf(workflowId: string): string {
  * the last error; delivered: on the delivery queue (receivable from releasedAt); cancelled;
  * expired: never sent; failed: the delivery queue refused it for good, or it kept failing for
  * longer than the retry limits (scheduling the same id again is allowed); collapsed: a newer one
- * with its collapse key goes instead; capped: beyond the morning cap; digested: listed in the
- * morning's digest message instead.
+ * with its collapse key went instead; capped: beyond the morning cap, never sent; digested: its
+ * content is on the delivery queue inside its morning's digest message.
  */
 export type NotificationStatus =
   | 'held'
@@ -292,11 +292,10 @@ export type NotificationStatus =
   | 'digested';
 
 /**
- * The statuses in which a notification still accepts a cancel, a consent change or a reschedule.
- * Collapsed, capped and digested are the morning gate's verdicts, which hold until the release
- * and may still change (a cancel elsewhere frees a place); the notification ends with them then.
+ * The statuses in which a notification still accepts a cancel, a consent change or a reschedule
+ * (one that arrives while sending waits for the attempt). Every other status is final, and a fact.
  */
-export const OPEN_STATUSES: readonly NotificationStatus[] = ['held', 'sending', 'retrying', 'collapsed', 'capped', 'digested'];
+export const OPEN_STATUSES: readonly NotificationStatus[] = ['held', 'sending', 'retrying'];
 
 /** What the notification workflow returns, and what a status query reports while it runs. */
 export interface NotificationResult {

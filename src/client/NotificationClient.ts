@@ -43,19 +43,16 @@ import {
   type NotificationResult,
   type NotificationStatus,
 } from '../notification';
-import { DIGEST_ENVELOPE_BYTES, payloadText } from '../digest';
+import { DIGEST_ENVELOPE_BYTES } from '../digest';
 import {
   morningOf,
   NO_MORNING_CAP,
   nextAllowedSendTime,
   policyFromConfig,
   prestageLeadMs,
-  sendDeadline,
   wakeUpAt,
   type MorningRules,
-  type MorningVerdict,
   type QuietHoursPolicy,
-  type SendDecision,
 } from '../policy';
 import {
   heldSearchAttributes,
@@ -68,12 +65,9 @@ import {
 import { dataConverterFromConfig } from '../security/dataConverter';
 import { recipientHashKeyFromConfig, recipientIdHash } from '../security/recipientHash';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
-import type { MorningGateInput } from '../workflows/morningGate';
-import { gateDigestQuery, morningGateId, type GateRegistration, type MorningAssignment } from '../workflows/morningGateMessages';
 import type { notificationWorkflow, SendRetryLimits } from '../workflows/notification';
 import { cancelUpdate, rescheduleUpdate, statusQuery, updateConsentUpdate, type CancelOutcome } from '../workflows/notificationMessages';
 import { notificationSummary } from '../webUiText';
-import { MorningGates } from './morningGates';
 
 export type NotificationHandle = WorkflowHandle<typeof notificationWorkflow>;
 
@@ -163,7 +157,6 @@ export class NotificationClient {
   readonly temporal: Client;
   private readonly settings: Required<Omit<NotificationClientSettings, 'clock' | 'retryLimits' | 'morningCap'>> & Pick<NotificationClientSettings, 'retryLimits'>;
   private readonly morningRules: MorningRules;
-  private readonly gates: MorningGates;
   private readonly clock: () => number | Promise<number>;
 
   constructor(options: NotificationClientOptions) {
@@ -180,7 +173,6 @@ export class NotificationClient {
     this.clock = options.clock ?? Date.now;
     // A digest holds what fits the delivery queue's limit besides its own envelope.
     this.morningRules = { ...(options.morningCap ?? NO_MORNING_CAP), digestCapacityBytes: this.settings.maxMessageBytes - DIGEST_ENVELOPE_BYTES };
-    this.gates = new MorningGates(this.temporal, this.settings.taskQueue);
   }
 
   /** The settings from the configuration; staging is off when the delivery queue is FIFO (SQS cannot delay one FIFO message). */
@@ -278,29 +270,24 @@ export class NotificationClient {
     this.assertFits(deliverable, Boolean(decision.narrowerThanLaw));
     const { notificationId } = deliverable;
     const workflowId = workflowIdFor(notificationId);
-    const startDelayMs = wakeUpAt(decision, subject, policy, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
-    // A cap or a collapse key concerns its morning: its gate decides now whether it goes then.
-    const morning = await this.registerForMorning(deliverable, decision, nowMs);
-    const morningInput = morning ? { morning, morningRules: this.morningRules } : {};
+    // One that a morning cap or a collapse key concerns starts at once: its workflow registers with
+    // the gate of the morning it decides on the server's clock, then sleeps. Any other sleeps in its
+    // start delay until there is something to do.
+    const concernsMorning = !isLegacyForward(deliverable) && morningOf(decision, { category: deliverable.category, collapseKey: deliverable.collapseKey }, this.morningRules) !== undefined;
+    const startDelayMs = concernsMorning ? 0 : wakeUpAt(decision, subject, policy, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
     try {
       const handle = await this.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
         taskQueue,
         workflowId,
-        args: [{ notification: deliverable, policy, prestageSeconds, ...(retryLimits ? { retryLimits } : {}), ...morningInput }],
+        args: [{ notification: deliverable, policy, prestageSeconds, ...(retryLimits ? { retryLimits } : {}), morningRules: this.morningRules }],
         ...(startDelayMs > 0 ? { startDelay: startDelayMs } : {}),
         typedSearchAttributes: [
-          ...heldSearchAttributes(deliverable, decision.releaseAt, morning ? statusOfVerdict(morning.verdict) : 'held'),
+          ...heldSearchAttributes(deliverable, decision.releaseAt),
           ...(isLegacyForward(deliverable) ? [] : [{ key: RecipientIdKey, value: this.recipientSearchKey(deliverable.recipient.id) }]),
         ],
-        // What `status` reads while nothing runs: when it expires, its morning's gate, and where a legacy one came from.
-        ...(source || subject.expiresAt || morning
-          ? {
-              memo: {
-                ...(source ? { legacySentAt: source.sentAtMs } : {}),
-                ...(subject.expiresAt ? { expiresAt: subject.expiresAt } : {}),
-                ...(morning ? { morningGate: morning.gateId } : {}),
-              },
-            }
+        // What `status` reads while nothing runs: when it expires, and where a legacy one came from.
+        ...(source || subject.expiresAt
+          ? { memo: { ...(source ? { legacySentAt: source.sentAtMs } : {}), ...(subject.expiresAt ? { expiresAt: subject.expiresAt } : {}) } }
           : {}),
         staticSummary: notificationSummary(deliverable, new Date(nowMs), policy.defaultTimeZone),
         // A delivered, cancelled or expired notification must not go out again because a producer
@@ -309,40 +296,9 @@ export class NotificationClient {
       });
       return { notificationId, workflowId, started: true, handle };
     } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
-        // Never started: it must not keep a place in its morning's plan.
-        if (morning) await this.gates.withdraw(morning.gateId, notificationId).catch(() => undefined);
-        throw error;
-      }
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       return { notificationId, workflowId, started: false, handle: this.handle(notificationId) };
     }
-  }
-
-  /** Registers a held notification with its morning's gate, if the cap or a collapse key concerns it; its verdict, or undefined. */
-  private async registerForMorning(deliverable: Deliverable, decision: SendDecision, nowMs: number): Promise<MorningAssignment | undefined> {
-    if (isLegacyForward(deliverable)) return undefined;
-    const releaseAt = morningOf(decision, { category: deliverable.category, collapseKey: deliverable.collapseKey }, this.morningRules);
-    if (!releaseAt) return undefined;
-    const gateId = morningGateId(this.recipientSearchKey(deliverable.recipient.id), releaseAt);
-    const { policy, prestageSeconds } = this.settings;
-    const deadline = sendDeadline(releaseAt, { ...policySubjectOf(deliverable), category: 'advertising', recipient: { ...deliverable.recipient, nightConsent: false } }, policy);
-    const input: MorningGateInput = {
-      recipientId: deliverable.recipient.id,
-      releaseAt: releaseAt.toISOString(),
-      rules: this.morningRules,
-      leadMs: prestageLeadMs(prestageSeconds),
-      ...(deadline ? { deadline: deadline.toISOString() } : {}),
-    };
-    const registration: GateRegistration = {
-      notificationId: deliverable.notificationId,
-      category: deliverable.category,
-      channel: deliverable.channel,
-      ...(deliverable.collapseKey !== undefined ? { collapseKey: deliverable.collapseKey } : {}),
-      ...(deliverable.priority !== undefined ? { priority: deliverable.priority } : {}),
-      scheduledAtMs: nowMs,
-      ...(this.morningRules.overflow === 'digest' ? { digestEntry: { notificationId: deliverable.notificationId, payloadJson: payloadText(deliverable) } } : {}),
-    };
-    return { gateId, verdict: await this.gates.register(gateId, input, registration) };
   }
 
   /**
@@ -381,16 +337,7 @@ export class NotificationClient {
    */
   async status(notificationId: string): Promise<NotificationResult> {
     const handle = this.handle(notificationId);
-    const result = await this.statusFrom(handle, await handle.describe());
-    return result.status === 'digested' ? this.withDigestMessage(result) : result;
-  }
-
-  /** A digested notification's digest, with its message id once its gate has sent it. */
-  private async withDigestMessage(result: NotificationResult): Promise<NotificationResult> {
-    const gateId = result.digest ? `morning-${result.digest.notificationId.replace(/^digest-/, '')}` : undefined;
-    if (!gateId) return result;
-    const sent = await this.temporal.workflow.getHandle(gateId).query(gateDigestQuery).catch(() => null);
-    return sent ? { ...result, digest: { notificationId: sent.notificationId, messageId: sent.messageId } } : result;
+    return this.statusFrom(handle, await handle.describe());
   }
 
   /** Waits for the notification's outcome. */
@@ -503,13 +450,8 @@ export class NotificationClient {
     switch (description.status.name) {
       case 'RUNNING': {
         const status = (attributes.get(NotificationStatusKey) ?? 'held') as NotificationStatus;
-        const memo = (description.memo ?? {}) as { expiresAt?: unknown; morningGate?: unknown };
-        const known: NotificationResult = {
-          status,
-          releaseAt,
-          ...(typeof memo.expiresAt === 'string' ? { expiresAt: memo.expiresAt } : {}),
-          ...(status === 'digested' && typeof memo.morningGate === 'string' ? { digest: { notificationId: `digest-${memo.morningGate.replace(/^morning-/, '')}` } } : {}),
-        };
+        const memo = (description.memo ?? {}) as { expiresAt?: unknown };
+        const known: NotificationResult = { status, releaseAt, ...(typeof memo.expiresAt === 'string' ? { expiresAt: memo.expiresAt } : {}) };
         // A failing send's last error is the workflow's to tell (it runs, so a worker answers).
         if (status === 'retrying') return handle.query(statusQuery).catch(() => known);
         return known;
@@ -528,11 +470,6 @@ export class NotificationClient {
       }
     }
   }
-}
-
-/** The status a morning gate's verdict gives a held notification. */
-function statusOfVerdict(verdict: MorningVerdict): NotificationStatus {
-  return verdict.outcome === 'admitted' ? 'held' : verdict.outcome;
 }
 
 /** Why a change came too late, from where the notification stands. */

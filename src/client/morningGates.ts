@@ -1,43 +1,42 @@
 /**
- * The client side of the morning gates (src/workflows/morningGate.ts): register a held
- * notification and get its verdict at once (update-with-start), withdraw one, and tell
- * notifications a changed verdict (what the gate's local activity does through this).
+ * The client side of the morning gates (src/workflows/morningGate.ts), as the morning activities use
+ * it: a notification joins or leaves its morning (signals) and asks for its verdict (a query); a
+ * gate locks the notifications of its digest and tells them how its attempt ended (an update to
+ * each, with an id per attempt, so that a retried activity repeats nothing).
  */
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
-import { FAILURE_TYPES } from '../failureTypes';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { workflowIdFor } from '../notification';
-import type { MorningVerdict } from '../policy';
+import type { DigestEntry } from '../digest';
 import type { morningGateWorkflow, MorningGateInput } from '../workflows/morningGate';
-import { morningVerdictUpdate, registerUpdate, withdrawUpdate, type GateRegistration } from '../workflows/morningGateMessages';
+import {
+  digestOutcomeUpdate,
+  lockForDigestUpdate,
+  registerSignal,
+  verdictQuery,
+  withdrawSignal,
+  type DigestAttemptOutcome,
+  type GateRegistration,
+  type VerdictAnswer,
+} from '../workflows/morningGateMessages';
 
 export { morningGateId } from '../workflows/morningGateMessages';
 
-/** What a changed verdict met: told, the notification can no longer change (settled), or not there yet. */
-export type TellAnswer = 'told' | 'settled' | 'missing';
+/** Updates in flight at once from one gate's activity (each goes to a different notification). */
+const UPDATES_IN_FLIGHT = 32;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * A gate takes at most 10 updates in flight (the server's limit per workflow); many clients
- * registering one recipient's notifications at once are told RESOURCE_EXHAUSTED beyond that, after
- * the SDK's own retries. Those are retried here for this long, with jitter.
- */
-const BUSY_GATE_RETRY_MS = 120_000;
-
-function isBusy(error: unknown): boolean {
-  const codes = [error, (error as { cause?: unknown })?.cause].map((each) => (each as { code?: unknown } | undefined)?.code);
-  return codes.includes(8) || /RESOURCE_EXHAUSTED|in-flight updates/i.test(String((error as Error)?.message ?? ''));
+/** A workflow that has ended answers an update with errors like "workflow execution already completed". */
+function isClosed(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  return /already completed|workflow execution (is )?(already )?completed|not found/i.test(`${(error as Error)?.message ?? ''} ${(error as { cause?: Error })?.cause?.message ?? ''}`);
 }
 
-/** A workflow that has ended answers an update with NotFound-like errors ("already completed"). */
-function isClosed(error: unknown): boolean {
-  return /already completed|workflow execution (is )?(already )?completed|not found/i.test(`${(error as Error)?.message ?? ''} ${(error as { cause?: Error })?.cause?.message ?? ''}`);
+async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 export class MorningGates {
@@ -46,60 +45,68 @@ export class MorningGates {
     private readonly taskQueue: string,
   ) {}
 
-  /** Registers a notification with its gate, starting the gate if it is not running yet; resolves to its verdict. */
-  async register(gateId: string, input: MorningGateInput, registration: GateRegistration): Promise<MorningVerdict> {
-    const giveUpAt = Date.now() + BUSY_GATE_RETRY_MS;
-    for (let attempt = 1; ; attempt += 1) {
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof morningGateWorkflow>('morningGateWorkflow', {
+  /**
+   * Registers a notification with its morning's gate, starting the gate if it is not running.
+   * `closed`: that gate has already ended (its morning is over), and is not started again.
+   */
+  async join(gateId: string, input: MorningGateInput, registration: GateRegistration): Promise<'joined' | 'closed'> {
+    try {
+      await this.client.workflow.signalWithStart<typeof morningGateWorkflow, [GateRegistration]>('morningGateWorkflow', {
         workflowId: gateId,
         taskQueue: this.taskQueue,
         args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        // A gate that has closed (its morning is over) is not started again with an empty plan.
+        signal: registerSignal,
+        signalArgs: [registration],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
-      try {
-        return await this.client.workflow.executeUpdateWithStart(registerUpdate, { args: [registration], startWorkflowOperation });
-      } catch (error) {
-        if (isBusy(error) && Date.now() < giveUpAt) {
-          await sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
-          continue;
-        }
-        // The morning this notification was held for is over and decided: it does not go.
-        if ((error as { name?: string }).name === 'WorkflowExecutionAlreadyStartedError') return { outcome: 'capped' };
-        throw error;
-      }
-    }
-  }
-
-  /** Takes a notification out of its gate's plan; nothing to do if the gate has closed. */
-  async withdraw(gateId: string, notificationId: string): Promise<void> {
-    try {
-      await this.client.workflow.getHandle(gateId).executeUpdate(withdrawUpdate, { args: [{ notificationId }] });
+      return 'joined';
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError || isClosed(error)) return;
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
       throw error;
     }
   }
 
-  /** Tells notifications their changed verdicts, each once (the update id makes a retry a no-op). */
-  async tell(gateId: string, changes: { notificationId: string; verdict: MorningVerdict; seq: number }[]): Promise<Record<string, TellAnswer>> {
-    const answers: Record<string, TellAnswer> = {};
-    await Promise.all(
-      changes.map(async ({ notificationId, verdict, seq }) => {
-        try {
-          await this.client.workflow
-            .getHandle(workflowIdFor(notificationId))
-            .executeUpdate(morningVerdictUpdate, { args: [{ verdict, gateId }], updateId: `${gateId}:${seq}:${notificationId}` });
-          answers[notificationId] = 'told';
-        } catch (error) {
-          if (error instanceof WorkflowNotFoundError) answers[notificationId] = 'missing';
-          else if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === FAILURE_TYPES.notHeld) answers[notificationId] = 'settled';
-          else if (isClosed(error)) answers[notificationId] = 'settled';
-          else throw error;
-        }
-      }),
-    );
-    return answers;
+  /** Takes a notification out of its gate's plan; nothing to do if the gate has ended. */
+  async leave(gateId: string, notificationId: string, seq: number): Promise<void> {
+    try {
+      await this.client.workflow.getHandle(gateId).signal(withdrawSignal, { notificationId, seq });
+    } catch (error) {
+      if (!isClosed(error)) throw error;
+    }
+  }
+
+  /** The gate's verdict for a notification (a gate that has ended still answers from its history). */
+  async verdict(gateId: string, notificationId: string): Promise<VerdictAnswer> {
+    return this.client.workflow.getHandle(gateId).query(verdictQuery, notificationId);
+  }
+
+  /** Locks each notification into attempt `attempt` at the digest; those that ended or moved are not locked. */
+  async lock(gateId: string, attempt: number, notificationIds: readonly string[]): Promise<Record<string, DigestEntry | null>> {
+    const entries: Record<string, DigestEntry | null> = {};
+    await eachLimited(notificationIds, UPDATES_IN_FLIGHT, async (notificationId) => {
+      try {
+        const answer = await this.client.workflow
+          .getHandle(workflowIdFor(notificationId))
+          .executeUpdate(lockForDigestUpdate, { args: [{ gateId, attempt }], updateId: `${gateId}:lock:${attempt}` });
+        entries[notificationId] = answer.locked ? answer.entry : null;
+      } catch (error) {
+        if (!isClosed(error)) throw error;
+        entries[notificationId] = null;
+      }
+    });
+    return entries;
+  }
+
+  /** Tells each locked notification how the attempt ended. */
+  async tell(gateId: string, attempt: number, notificationIds: readonly string[], result: DigestAttemptOutcome): Promise<void> {
+    await eachLimited(notificationIds, UPDATES_IN_FLIGHT, async (notificationId) => {
+      try {
+        await this.client.workflow
+          .getHandle(workflowIdFor(notificationId))
+          .executeUpdate(digestOutcomeUpdate, { args: [{ gateId, attempt, result }], updateId: `${gateId}:outcome:${attempt}` });
+      } catch (error) {
+        if (!isClosed(error)) throw error;
+      }
+    });
   }
 }

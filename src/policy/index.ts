@@ -29,10 +29,13 @@ export { MAX_PRESTAGE_SECONDS, isStageable, prestageLeadMs, wakeUpAt } from './s
 export { nextWholeMinute, policyEndingAt } from './releaseWindow';
 export { isSupportedTimeZone } from './zone';
 export {
+  admitLate,
   assertValidRules,
+  freezeMorning,
   morningOf,
   NO_MORNING_CAP,
   planMorning,
+  type FrozenMorning,
   type MorningEntry,
   type MorningOutcome,
   type MorningOverflow,

@@ -9,8 +9,10 @@
  *   limit; what does not fit is `capped`. Other categories are never capped.
  *
  * Pure and deterministic (ties are broken by id), so the morning gate, a replay of it and
- * `preview` all reach the same plan. Recomputed from the whole set whenever it changes: a newer
- * notification can push an earlier one out, and a cancel can let one back in.
+ * `preview` all reach the same plan. The gate computes it once, over everything registered when it
+ * freezes (a minute before the staging lead): until then a newer notification can push an earlier
+ * one out, and a cancel can let one back in. After the freeze nothing that may be on its way is
+ * taken back: a late registration gets only a place that was never taken (`admitLate`).
  */
 import type { Category } from '../notification';
 import { ALWAYS_HELD_CATEGORY } from './policy';
@@ -110,6 +112,51 @@ export function planMorning(entries: readonly MorningEntry[], rules: MorningRule
     verdicts.set(entry.notificationId, { outcome });
   });
   return { verdicts, digest };
+}
+
+/**
+ * A morning's plan once its gate froze it: every verdict it gave, and how many of the cap's places
+ * are taken (each admitted advertisement, and the digest). A place stays taken when its notification
+ * is later cancelled or moves away: it may already be on the queue.
+ */
+export interface FrozenMorning {
+  verdicts: Map<string, MorningVerdict>;
+  /** The notifications the digest is to merge, highest rank first. */
+  digest: string[];
+  placesTaken: number;
+}
+
+/** Freezes the plan of everything registered now. */
+export function freezeMorning(entries: readonly MorningEntry[], rules: MorningRules): FrozenMorning {
+  const plan = planMorning(entries, rules);
+  const admittedAds = entries.filter((entry) => entry.category === ALWAYS_HELD_CATEGORY && plan.verdicts.get(entry.notificationId)?.outcome === 'admitted').length;
+  return { verdicts: plan.verdicts, digest: plan.digest, placesTaken: admittedAds + (plan.digest.length > 0 ? 1 : 0) };
+}
+
+/**
+ * The verdict of a notification registered after the freeze, and the plan with it. It collapses
+ * into a notification still registered with its key that goes (the earlier one wins now: it may be
+ * on its way); an advertisement under a cap takes a place only if one was never taken; it never
+ * joins the digest. Anything else goes.
+ */
+export function admitLate(frozen: FrozenMorning, registered: readonly MorningEntry[], late: MorningEntry, rules: MorningRules): FrozenMorning {
+  const verdicts = new Map(frozen.verdicts);
+  const goes = (entry: MorningEntry) => ['admitted', 'digested'].includes(verdicts.get(entry.notificationId)?.outcome ?? '');
+  const survivor =
+    late.collapseKey === undefined
+      ? undefined
+      : registered.find((entry) => entry.notificationId !== late.notificationId && entry.collapseKey === late.collapseKey && goes(entry));
+  if (survivor) {
+    verdicts.set(late.notificationId, { outcome: 'collapsed', replacedBy: survivor.notificationId });
+    return { ...frozen, verdicts };
+  }
+  const capped = rules.cap > 0 && late.category === ALWAYS_HELD_CATEGORY;
+  if (capped && frozen.placesTaken >= rules.cap) {
+    verdicts.set(late.notificationId, { outcome: 'capped' });
+    return { ...frozen, verdicts };
+  }
+  verdicts.set(late.notificationId, { outcome: 'admitted' });
+  return { ...frozen, verdicts, placesTaken: frozen.placesTaken + (capped ? 1 : 0) };
 }
 
 /** The rules when nothing is capped: collapse keys still collapse. */

@@ -1,19 +1,19 @@
 /**
  * The morning gate: one small workflow per recipient and release instant (the end of a quiet
- * window), that decides at intake which of that recipient's held notifications go out then
- * (src/policy/morning.ts: the collapse key and the morning cap).
+ * window) that decides which of that recipient's held notifications go out then, and sends the
+ * digest (src/policy/morning.ts: the collapse key and the morning cap).
  *
- * Each held notification that the cap or a collapse key concerns registers here when it is
- * scheduled (the client's update-with-start) and gets its verdict at once. When a later
- * registration, or a withdrawal (a cancel, a consent change, a reschedule), changes an earlier
- * verdict, the gate tells that notification (an update, which also ends its start delay, so its
- * status shows it at once). Admitted notifications then stage and send exactly as without a gate:
- * nothing coordinates at 08:00. The others end at their release as collapsed, capped or digested.
- *
- * A minute before the staging lead begins, the plan freezes: what may already be on the queue is
- * never taken back, and a late registration gets only a place that is still free. In digest mode
- * the gate itself sends the digest, staged like the others. It stays until a few minutes after the
- * release, so that a registration racing with the release still finds it.
+ * 1. Until the freeze (a minute before the staging lead), notifications register and withdraw
+ *    themselves (signals, from their own workflows: only a notification that exists is ever
+ *    counted, in the gate of the release it will really go at). Nothing is decided yet.
+ * 2. At the freeze, the plan of everything registered is computed once. A notification asks its
+ *    verdict when it wakes; a late registration gets only a place that was never taken.
+ * 3. In digest mode, just after the staging lead begins, the gate locks the digest's notifications that are still
+ *    held for this morning (each answers its entry), sends one message of those, and tells each how
+ *    the attempt ended: `digested` once the digest is on the queue, or the failure, which it counts
+ *    as its own. A failed attempt is tried again until the send's deadline, exactly as a lone
+ *    advertisement is; a notification cancelled between attempts is not locked into the next.
+ * 4. It stays a few minutes past the release for registrations that raced with it.
  *
  * Deterministic: its clock is the workflow's, its side effects are local activities.
  */
@@ -22,17 +22,22 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  proxyLocalActivities,
+  proxyActivities,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, DeliveryResult } from '../activities';
-import { digestEntryBytes, type Digest } from '../digest';
+import type { Activities } from '../activities';
+import type { Digest, DigestEntry } from '../digest';
+import { formatEvidence } from '../evidence';
 import { FAILURE_TYPES } from '../failureTypes';
 import type { Channel } from '../notification';
-import { assertValidRules, planMorning, type MorningEntry, type MorningRules, type MorningVerdict } from '../policy';
-import { gateDigestQuery, registerUpdate, withdrawUpdate, type GateRegistration } from './morningGateMessages';
+import { admitLate, assertValidRules, freezeMorning, type FrozenMorning, type MorningEntry, type MorningRules, type MorningVerdict } from '../policy';
+import { NotificationCategoryKey, NotificationChannelKey, NotificationEvidenceKey, NotificationReleaseAtKey, NotificationStatusKey } from '../searchAttributes';
+import { digestIdOf, registerSignal, verdictQuery, withdrawSignal, type GateRegistration, type VerdictAnswer } from './morningGateMessages';
+import { retryBackoffMs, type AttemptOutcome } from './notificationState';
+import { attemptDelivery } from './sendAttempt';
 
 export interface MorningGateInput {
   /** The recipient's id, for the digest's body (encrypted in history like every payload). */
@@ -44,18 +49,19 @@ export interface MorningGateInput {
   leadMs: number;
   /** The digest must be receivable before this instant (the next quiet window), ISO-8601. */
   deadline?: string;
+  /** The grounds the digest is released on, for its evidence: the zone and window the morning was decided in. */
+  grounds: { zone: string; window: string; narrowerThanLaw?: boolean };
   /** What a continued run carries over. */
   state?: GateState;
 }
 
 interface GateState {
-  entries: GateRegistration[];
-  /** The verdict each notification was last told. */
-  told: Record<string, MorningVerdict>;
-  /** Notifications that can no longer be told anything (sent, or ended): their verdict stands. */
-  settled: string[];
-  /** How many changes were told so far: each gets its own update id. */
-  tellSeq: number;
+  registered: GateRegistration[];
+  /** The newest registration number seen of each notification (registered or withdrawn). */
+  seen: Record<string, number>;
+  frozen?: { verdicts: Record<string, MorningVerdict>; digest: string[]; placesTaken: number };
+  digestAttempts: number;
+  digestDone: boolean;
 }
 
 export interface MorningGateResult {
@@ -66,206 +72,184 @@ export interface MorningGateResult {
   digestFailure?: string;
 }
 
-/** The plan freezes this long before staging begins, so that every change reaches its notification in time. */
-const FREEZE_BEFORE_STAGING_MS = 60_000;
+/** The plan freezes this long before staging begins, so that every notification finds its verdict when it wakes. */
+export const FREEZE_BEFORE_STAGING_MS = 60_000;
+/**
+ * The digest is locked and sent this long after the staging lead begins: its notifications wake at
+ * the lead and ask their verdict first, so that its lock does not meet them at the very instant
+ * their own timer fires.
+ */
+const DIGEST_AFTER_STAGING_MS = 5_000;
 /** A gate stays this long after its release for registrations that raced with it. */
 const OPEN_AFTER_RELEASE_MS = 5 * 60_000;
-/**
- * A notification its client has not started yet (it starts it right after its registration) is
- * told again after 1 s, doubling; one still missing after this many tries was never started (its
- * client died): it leaves the plan, and its place frees.
- */
-const MAX_RETELLS = 8;
 
-const { tellNotifications } = proxyLocalActivities<Pick<Activities, 'tellNotifications'>>({ startToCloseTimeout: '1 minute' });
-const { deliverNotification } = proxyLocalActivities<Pick<Activities, 'deliverNotification'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
+/**
+ * Activities, not local ones: while they wait for the notifications' answers, the gate's workflow
+ * task is complete, so that a notification asking its verdict at the same moment (a query) is
+ * answered at once instead of waiting for the gate's task, which would wait for it.
+ */
+const { lockDigestMembers, tellDigestOutcome } = proxyActivities<Pick<Activities, 'lockDigestMembers' | 'tellDigestOutcome'>>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
 
 export async function morningGateWorkflow(input: MorningGateInput): Promise<MorningGateResult> {
   const rules = validRules(input.rules);
   const releaseAtMs = Date.parse(input.releaseAt);
-  const stagingAtMs = releaseAtMs - input.leadMs;
+  // 0 once the queue refused to stage (a FIFO queue): the digest is then sent at the release.
+  let leadMs = input.leadMs;
+  const freezeAtMs = releaseAtMs - leadMs - FREEZE_BEFORE_STAGING_MS;
+  const deadlineMs = input.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(input.deadline);
   const gateId = workflowInfo().workflowId;
-  const entries = new Map((input.state?.entries ?? []).map((entry) => [entry.notificationId, entry]));
-  const told = new Map(Object.entries(input.state?.told ?? {}));
-  const settled = new Set(input.state?.settled ?? []);
-  const pending = new Set<string>();
-  /** Tries at telling a notification that was not there yet, by id. */
-  const misses = new Map<string, number>();
-  let tellSeq = input.state?.tellSeq ?? 0;
-  let frozen = Date.now() >= stagingAtMs - FREEZE_BEFORE_STAGING_MS;
+  const registered = new Map((input.state?.registered ?? []).map((registration) => [registration.notificationId, registration]));
+  const seen = new Map(Object.entries(input.state?.seen ?? {}));
+  let frozen: FrozenMorning | undefined = input.state?.frozen && {
+    verdicts: new Map(Object.entries(input.state.frozen.verdicts)),
+    digest: input.state.frozen.digest,
+    placesTaken: input.state.frozen.placesTaken,
+  };
+  let digestAttempts = input.state?.digestAttempts ?? 0;
+  let digestDone = input.state?.digestDone ?? false;
+  let digest: MorningGateResult['digest'];
+  let digestFailure: string | undefined;
 
-  /** A settled notification keeps its place: ranked above everything else. */
-  const asEntry = (registration: GateRegistration): MorningEntry => ({
+  const entries = () => [...registered.values()].map(asEntry);
+  setHandler(registerSignal, (registration) => {
+    if (!validRegistration(registration) || (seen.get(registration.notificationId) ?? -1) >= registration.seq) return;
+    seen.set(registration.notificationId, registration.seq);
+    registered.set(registration.notificationId, registration);
+    if (frozen) frozen = admitLate(frozen, entries(), asEntry(registration), rules);
+  });
+  setHandler(withdrawSignal, ({ notificationId, seq }) => {
+    if ((seen.get(notificationId) ?? -1) > seq) return;
+    seen.set(notificationId, seq);
+    // After the freeze its place stays taken: it may have been on its way.
+    registered.delete(notificationId);
+  });
+  setHandler(verdictQuery, (notificationId): VerdictAnswer => {
+    if (!frozen) return { decided: false, reason: 'undecided' };
+    const verdict = registered.has(notificationId) ? frozen.verdicts.get(notificationId) : undefined;
+    return verdict ? { decided: true, verdict } : { decided: false, reason: 'unknown' };
+  });
+
+  const carryOn = async () => {
+    await condition(allHandlersFinished);
+    const state: GateState = {
+      registered: [...registered.values()],
+      seen: Object.fromEntries(seen),
+      ...(frozen ? { frozen: { verdicts: Object.fromEntries(frozen.verdicts), digest: frozen.digest, placesTaken: frozen.placesTaken } } : {}),
+      digestAttempts,
+      digestDone,
+    };
+    return continueAsNew<typeof morningGateWorkflow>({ ...input, state });
+  };
+
+  // 1. Registrations until the freeze; continue as new before the history grows too long.
+  while (!frozen) {
+    if (freezeAtMs > Date.now()) await condition(() => workflowInfo().continueAsNewSuggested, freezeAtMs - Date.now());
+    if (Date.now() >= freezeAtMs) frozen = freezeMorning(entries(), rules);
+    else return carryOn();
+  }
+
+  // 3. The digest, at the staging lead, until it is sent or its deadline comes.
+  const digestMembers = () => frozen!.digest.filter((notificationId) => registered.has(notificationId));
+  while (!digestDone && digestMembers().length > 0) {
+    const digestAtMs = releaseAtMs - leadMs + DIGEST_AFTER_STAGING_MS;
+    if (digestAtMs > Date.now()) await sleep(digestAtMs - Date.now());
+    if (workflowInfo().continueAsNewSuggested) return carryOn();
+    digestAttempts += 1;
+    const locked = await lockDigestMembers({ gateId, attempt: digestAttempts, notificationIds: digestMembers() });
+    const merged = digestMembers().filter((notificationId) => locked[notificationId]);
+    if (merged.length === 0) break;
+    const result = await sendDigest(input, leadMs, gateId, merged.map((notificationId) => locked[notificationId]!), registered);
+    await tellDigestOutcome({ gateId, attempt: digestAttempts, notificationIds: merged, result });
+    if (result.outcome === 'delivered') {
+      digest = { notificationId: digestIdOf(gateId), messageId: result.delivery.messageId, entries: merged, releasedAt: result.delivery.releasedAt };
+      recordDigest(input, result.delivery.releasedAt, registered.get(merged[0]!)?.channel);
+      digestDone = true;
+    } else if (result.outcome === 'failed') {
+      digestFailure = result.failure.message;
+      const retryAtMs = Date.now() + retryBackoffMs(digestAttempts);
+      if (retryAtMs >= deadlineMs) digestDone = true;
+      else await sleep(retryAtMs - Date.now());
+    } else if (result.outcome === 'window-closed') {
+      // Its notifications decide again, as a lone advertisement would: the next morning's gate.
+      digestDone = true;
+    }
+    if (result.outcome === 'staging-unsupported') leadMs = 0;
+  }
+
+  // 4. Open a while longer for registrations that raced with the release (frozen: places only).
+  if (releaseAtMs + OPEN_AFTER_RELEASE_MS > Date.now()) await sleep(releaseAtMs + OPEN_AFTER_RELEASE_MS - Date.now());
+  await condition(allHandlersFinished);
+  const counts = { admitted: 0, collapsed: 0, capped: 0, digested: 0 };
+  for (const verdict of frozen.verdicts.values()) counts[verdict.outcome] += 1;
+  return { releaseAt: input.releaseAt, counts, ...(digest ? { digest } : {}), ...(digestFailure && !digest ? { digestFailure } : {}) };
+}
+
+/** A registration as the plan reads it. */
+function asEntry(registration: GateRegistration): MorningEntry {
+  return {
     notificationId: registration.notificationId,
     category: registration.category,
     collapseKey: registration.collapseKey,
-    priority: settled.has(registration.notificationId) && told.get(registration.notificationId)?.outcome === 'admitted' ? Number.MAX_SAFE_INTEGER : registration.priority,
+    priority: registration.priority,
     scheduledAtMs: registration.scheduledAtMs,
-    digestBytes: registration.digestEntry ? digestEntryBytes(registration.digestEntry) : undefined,
-  });
-  const plan = () => planMorning([...entries.values()].map(asEntry), rules);
-  /** Decides again; every notification whose verdict changed is to be told. */
-  const replan = (): void => {
-    for (const [id, verdict] of plan().verdicts) {
-      if (!sameVerdict(told.get(id), verdict) && !settled.has(id)) pending.add(id);
-    }
+    digestBytes: registration.digestBytes,
   };
-
-  setHandler(
-    registerUpdate,
-    (registration): MorningVerdict => {
-      const known = told.get(registration.notificationId);
-      if (known && entries.has(registration.notificationId)) return known;
-      if (frozen) {
-        // What may be on the queue already stays; a late one gets a place only if one is free.
-        const verdict = lateVerdict([...entries.values()].map(asEntry), asEntry(registration), told, rules);
-        entries.set(registration.notificationId, registration);
-        told.set(registration.notificationId, verdict);
-        return verdict;
-      }
-      entries.set(registration.notificationId, registration);
-      const verdict = plan().verdicts.get(registration.notificationId)!;
-      told.set(registration.notificationId, verdict);
-      replan();
-      return verdict;
-    },
-    { validator: validRegistration },
-  );
-  setHandler(withdrawUpdate, ({ notificationId }) => {
-    entries.delete(notificationId);
-    told.delete(notificationId);
-    pending.delete(notificationId);
-    // After the freeze a freed place stays free: the others may be on their way already.
-    if (!frozen) replan();
-  });
-
-  /** Tells the notifications whose verdict changed; one that is not there yet is told again shortly. */
-  const tellPending = async (): Promise<void> => {
-    const current = plan();
-    const changes = [...pending].map((id) => ({ notificationId: id, verdict: current.verdicts.get(id) ?? told.get(id)!, seq: ++tellSeq }));
-    pending.clear();
-    const answers = await tellNotifications({ gateId, changes });
-    let retellInMs: number | undefined;
-    let planChanged = false;
-    for (const { notificationId, verdict } of changes) {
-      const answer = answers[notificationId];
-      if (answer === 'told') {
-        told.set(notificationId, verdict);
-        misses.delete(notificationId);
-      } else if (answer === 'settled') {
-        settled.add(notificationId);
-        planChanged = true;
-      } else {
-        const tries = (misses.get(notificationId) ?? 0) + 1;
-        misses.set(notificationId, tries);
-        if (tries >= MAX_RETELLS) {
-          // Never started: it goes nowhere, and its place is someone else's.
-          [entries, told, misses].forEach((map) => map.delete(notificationId));
-          planChanged = true;
-        } else {
-          pending.add(notificationId);
-          retellInMs = Math.min(retellInMs ?? Number.POSITIVE_INFINITY, 1_000 * 2 ** (tries - 1));
-        }
-      }
-    }
-    if (planChanged && !frozen) replan();
-    if (retellInMs !== undefined) await sleep(retellInMs);
-  };
-
-  // Until the freeze: register, withdraw, tell. Continue as new before the history grows too long.
-  while (!frozen) {
-    const freezeAtMs = stagingAtMs - FREEZE_BEFORE_STAGING_MS;
-    await condition(() => pending.size > 0 || workflowInfo().continueAsNewSuggested, Math.max(0, freezeAtMs - Date.now()));
-    if (pending.size > 0) await tellPending();
-    if (workflowInfo().continueAsNewSuggested && pending.size === 0) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof morningGateWorkflow>({
-        ...input,
-        state: { entries: [...entries.values()], told: Object.fromEntries(told), settled: [...settled], tellSeq },
-      });
-    }
-    if (Date.now() >= freezeAtMs) frozen = true;
-  }
-  // Changes decided before the freeze still reach their notifications before they wake.
-  while (pending.size > 0 && Date.now() < stagingAtMs) await tellPending();
-
-  if (Date.now() < stagingAtMs) await sleep(stagingAtMs - Date.now());
-  const final = plan();
-  let digest: MorningGateResult['digest'];
-  let digestFailure: string | undefined;
-  setHandler(gateDigestQuery, () => (digest ? { notificationId: digest.notificationId, messageId: digest.messageId, releasedAt: digest.releasedAt } : null));
-  if (final.digest.length > 0) {
-    const sent = await sendDigest(input, gateId, final.digest.map((id) => entries.get(id)!));
-    if ('failure' in sent) digestFailure = sent.failure;
-    else digest = { notificationId: digestIdOf(gateId), messageId: sent.delivery.messageId, entries: final.digest, releasedAt: sent.delivery.releasedAt };
-  }
-  // Open a while longer for registrations that raced with the release (frozen: places only).
-  await sleep(Math.max(0, releaseAtMs + OPEN_AFTER_RELEASE_MS - Date.now()));
-  await condition(allHandlersFinished);
-  const counts = { admitted: 0, collapsed: 0, capped: 0, digested: 0 };
-  for (const verdict of told.values()) counts[verdict.outcome] += 1;
-  return { releaseAt: input.releaseAt, counts, ...(digest ? { digest } : {}), ...(digestFailure ? { digestFailure } : {}) };
-}
-
-/** The digest's notification id: one per gate. */
-export function digestIdOf(gateId: string): string {
-  return `digest-${gateId.replace(/^morning-/, '')}`;
 }
 
 /** The channel most of the merged notifications use (ties: the highest ranked one's). */
-function digestChannel(registrations: GateRegistration[]): Channel {
+function digestChannel(merged: readonly GateRegistration[]): Channel {
   const counts = new Map<Channel, number>();
-  for (const registration of registrations) counts.set(registration.channel, (counts.get(registration.channel) ?? 0) + 1);
+  for (const registration of merged) counts.set(registration.channel, (counts.get(registration.channel) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
 }
 
-/** Sends the digest, staged like the notifications it merges; retries what a retry can fix, until its deadline. */
-async function sendDigest(input: MorningGateInput, gateId: string, merged: GateRegistration[]): Promise<{ delivery: DeliveryResult } | { failure: string }> {
+/** One attempt at the digest, staged like the notifications it merges. */
+async function sendDigest(input: MorningGateInput, leadMs: number, gateId: string, entries: DigestEntry[], registered: Map<string, GateRegistration>): Promise<AttemptOutcome> {
   const digest: Digest = {
     kind: 'digest',
     notificationId: digestIdOf(gateId),
     recipient: { id: input.recipientId },
-    channel: digestChannel(merged),
-    entries: merged.map((registration) => registration.digestEntry!),
+    channel: digestChannel(entries.map((entry) => registered.get(entry.notificationId)!).filter(Boolean)),
+    entries,
   };
-  const deadlineMs = input.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(input.deadline);
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      const delivery = await deliverNotification({
-        notification: digest,
-        scheduledAt: workflowInfo().startTime.toISOString(),
-        decidedAt: new Date(Date.now()).toISOString(),
-        ...(Date.parse(input.releaseAt) > Date.now() ? { releaseAt: input.releaseAt } : {}),
-        releaseReason: 'held-quiet-hours',
-        ...(input.deadline ? { deadline: input.deadline } : {}),
-      });
-      return { delivery };
-    } catch (error) {
-      const cause = (error as { cause?: unknown }).cause ?? error;
-      const message = cause instanceof Error ? cause.message : String(cause);
-      const permanent = cause instanceof ApplicationFailure && cause.nonRetryable;
-      const retryAtMs = Date.now() + Math.min(60_000, 1_000 * 2 ** (attempt - 1));
-      if (permanent || retryAtMs >= deadlineMs) return { failure: message };
-      await sleep(retryAtMs - Date.now());
-    }
-  }
+  const result = await attemptDelivery({
+    notification: digest,
+    scheduledAt: workflowInfo().startTime.toISOString(),
+    decidedAt: new Date(Date.now()).toISOString(),
+    ...(Date.parse(input.releaseAt) > Date.now() && leadMs > 0 ? { releaseAt: input.releaseAt } : {}),
+    releaseReason: 'held-quiet-hours',
+    ...(input.deadline ? { deadline: input.deadline } : {}),
+    ...(input.grounds.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+  });
+  return result.outcome === 'delivered' ? { outcome: 'delivered', delivery: { ...result.delivery, digestId: digest.notificationId } } : result;
 }
 
 /**
- * The verdict of a registration after the freeze: admitted only if a place is free without
- * changing anyone else's (what may be on the queue stays), collapsed into an earlier one with its
- * key, capped otherwise. A late one never joins the digest: it may be on its way already.
+ * The digest is a released advertisement of its own: the gate records it as a notification does
+ * (status, release, evidence), so that the compliance report counts it.
  */
-function lateVerdict(current: MorningEntry[], late: MorningEntry, told: Map<string, MorningVerdict>, rules: MorningRules): MorningVerdict {
-  const sameKey = late.collapseKey === undefined ? undefined : current.find((entry) => entry.collapseKey === late.collapseKey && told.get(entry.notificationId)?.outcome !== 'collapsed');
-  if (sameKey) return { outcome: 'collapsed', replacedBy: sameKey.notificationId };
-  const withLate = planMorning([...current, late], rules);
-  const unchanged = current.every((entry) => sameVerdict(withLate.verdicts.get(entry.notificationId), told.get(entry.notificationId)));
-  return unchanged && withLate.verdicts.get(late.notificationId)?.outcome === 'admitted' ? { outcome: 'admitted' } : { outcome: 'capped' };
-}
-
-function sameVerdict(a: MorningVerdict | undefined, b: MorningVerdict | undefined): boolean {
-  return a?.outcome === b?.outcome && (a?.outcome !== 'collapsed' || a.replacedBy === (b as { replacedBy?: string }).replacedBy);
+function recordDigest(input: MorningGateInput, receivableAt: string, channel: Channel | undefined): void {
+  upsertSearchAttributes([
+    { key: NotificationStatusKey, value: 'delivered' },
+    { key: NotificationCategoryKey, value: 'advertising' },
+    ...(channel ? [{ key: NotificationChannelKey, value: channel }] : []),
+    { key: NotificationReleaseAtKey, value: new Date(input.releaseAt) },
+    {
+      key: NotificationEvidenceKey,
+      value: formatEvidence({
+        reason: 'held-quiet-hours',
+        nightConsent: false,
+        heldCategory: true,
+        zone: input.grounds.zone,
+        window: input.grounds.window,
+        receivableAt,
+        ...(input.grounds.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+      }),
+    },
+  ]);
 }
 
 function validRules(rules: MorningRules): MorningRules {
@@ -276,8 +260,7 @@ function validRules(rules: MorningRules): MorningRules {
   }
 }
 
-function validRegistration(registration: GateRegistration): void {
-  if (typeof registration?.notificationId !== 'string' || !Number.isFinite(registration.scheduledAtMs)) {
-    throw ApplicationFailure.nonRetryable('a registration needs a notificationId and scheduledAtMs', FAILURE_TYPES.invalidNotification);
-  }
+/** A signal can come from anything that speaks Temporal: one without an id and a number is ignored. */
+function validRegistration(registration: GateRegistration): boolean {
+  return typeof registration?.notificationId === 'string' && Number.isInteger(registration.seq) && Number.isFinite(registration.scheduledAtMs);
 }

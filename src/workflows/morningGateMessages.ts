@@ -1,50 +1,70 @@
 /**
- * The messages of the morning gate (src/workflows/morningGate.ts) and of the notifications it
+ * The messages between a morning gate (src/workflows/morningGate.ts) and the notifications it
  * decides for. Shared by the workflows, the client and the activities, so all sides agree.
+ *
+ * Notification → gate: signals (a burst of registrations for one recipient is buffered by the
+ * server and handled in batches, with no limit of updates in flight). Gate → notification: a query
+ * for the verdict, asked by the notification itself, and two updates for the digest's attempt,
+ * each sent to one notification.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DigestEntry } from '../digest';
 import type { Category, Channel } from '../notification';
 import type { MorningVerdict } from '../policy';
+import type { AttemptOutcome } from './notificationState';
 
-/** What a notification tells its gate when it is scheduled (or moves to this release). */
+/**
+ * A notification joins this morning (it was scheduled for it, or moved to it). `seq` counts the
+ * notification's own registrations: the gate ignores anything older than what it has seen of it,
+ * so a registration that arrives after the same notification withdrew cannot bring it back.
+ */
 export interface GateRegistration {
   notificationId: string;
+  seq: number;
   category: Category;
   channel: Channel;
   collapseKey?: string;
   priority?: number;
-  /** When the notification was scheduled (epoch ms): the newer of two wins. */
+  /** When the notification was scheduled (epoch ms, the server's clock): the newer of two wins. */
   scheduledAtMs: number;
-  /** Its payload for a digest (only in digest mode). */
-  digestEntry?: DigestEntry;
+  /** Bytes its entry adds to a digest (only in digest mode); the payload itself comes with the lock. */
+  digestBytes?: number;
 }
 
-/** The verdict a registration gets at once. */
-export type GateVerdict = MorningVerdict;
+export const registerSignal = defineSignal<[GateRegistration]>('register');
 
-/** Register a held notification; answers its verdict for this morning. Idempotent per notification. */
-export const registerUpdate = defineUpdate<GateVerdict, [GateRegistration]>('register');
-
-/** A notification leaves this morning (cancelled, or moved to another release): its place frees. */
-export const withdrawUpdate = defineUpdate<void, [{ notificationId: string }]>('withdraw');
+/** A notification leaves this morning (it ended, or moved to another release). */
+export const withdrawSignal = defineSignal<[{ notificationId: string; seq: number }]>('withdraw');
 
 /**
- * The gate's decision for a notification changed (a newer one pushed it out, or a cancel let it
- * back in). Ends its start delay, so that its status shows the verdict at once.
+ * Where a registered notification goes at the release. `undecided` until the gate freezes;
+ * `unknown` if the gate has not seen its registration (yet, or it withdrew).
  */
-export const morningVerdictUpdate = defineUpdate<void, [{ verdict: MorningVerdict; gateId: string }]>('morningVerdict');
+export type VerdictAnswer = { decided: true; verdict: MorningVerdict } | { decided: false; reason: 'undecided' | 'unknown' };
+
+export const verdictQuery = defineQuery<VerdictAnswer, [string]>('verdict');
+
+/**
+ * The gate is about to send its digest (attempt `attempt`): a notification still held for this
+ * morning is locked into it (status `sending`, changes wait for the outcome) and answers its entry;
+ * one that ended or moved answers `locked: false` and is left out.
+ */
+export const lockForDigestUpdate = defineUpdate<{ locked: true; entry: DigestEntry } | { locked: false }, [{ gateId: string; attempt: number }]>('lockForDigest');
+
+/**
+ * How one attempt at a digest ended, told to each notification it locked: exactly what its own
+ * send would have answered (delivered carries the digest's id, message id and instants).
+ */
+export type DigestAttemptOutcome = AttemptOutcome;
+
+export const digestOutcomeUpdate = defineUpdate<void, [{ gateId: string; attempt: number; result: DigestAttemptOutcome }]>('digestOutcome');
 
 /** The gate of one recipient's morning: from the keyed recipient hash and the release instant. */
 export function morningGateId(recipientHash: string, releaseAt: Date): string {
   return `morning-${recipientHash}-${releaseAt.getTime()}`;
 }
 
-/** The digest a gate sent (once it has), for `status` of a digested notification. */
-export const gateDigestQuery = defineQuery<{ notificationId: string; messageId: string; releasedAt: string } | null>('digest');
-
-/** Where a notification goes at the release, as its gate told it (digested: into the gate's digest). */
-export interface MorningAssignment {
-  gateId: string;
-  verdict: MorningVerdict;
+/** The digest's notification id: one per gate. */
+export function digestIdOf(gateId: string): string {
+  return `digest-${gateId.replace(/^morning-/, '')}`;
 }

@@ -3,19 +3,21 @@
  *
  * The client starts this workflow with a start delay that ends when there is something to do (the
  * staging lead before the release, or the release itself), so a held notification costs no timer,
- * no task and no worker memory while it waits. Its first task decides again from its input and
- * sends the message with the SQS delay that remains (a local activity: no activity task to match).
+ * no task and no worker memory while it waits. Its first task decides again from its input, on the
+ * server's clock, and sends the message with the SQS delay that remains.
  *
- * Changes (cancel, consent, reschedule) are accepted while it is held and while a send attempt is
- * under way: one that arrives during an attempt waits for it, and takes effect if the attempt did
- * not deliver. After delivery (or staging) they are refused with a typed failure that says since
- * when the message is on the queue.
+ * A notification that the morning cap or a collapse key concerns starts at once instead: it
+ * registers with the gate of its morning (src/workflows/morningGate.ts), then sleeps. When it wakes
+ * it asks the gate where it goes: on its own, nowhere (capped, collapsed), or in the digest, which
+ * the gate sends and tells it about.
+ *
+ * Every path it can take is in src/workflows/notificationState.ts: its state is one record there,
+ * and this file drives it (timers, activities, handlers).
  *
  * Deterministic: the only clock is the workflow's own (Date.now() inside a workflow is the time of
  * its task, the server's, replayed from history), and every side effect is an activity.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -24,22 +26,23 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, DeliveryResult } from '../activities';
-import { DIGEST_ENVELOPE_BYTES, payloadText } from '../digest';
+import type { Activities } from '../activities';
+import { digestEntryBytes, payloadText, type DigestEntry } from '../digest';
 import { formatEvidence } from '../evidence';
-import { FAILURE_TYPES, MESSAGE_FAILURES, MISCONFIGURATION_FAILURES } from '../failureTypes';
+import { FAILURE_TYPES } from '../failureTypes';
 import {
   InvalidNotificationError,
   isLegacyForward,
-  OPEN_STATUSES,
   parseConsentChange,
   parseDeliverable,
   parseReschedule,
   policySubjectOf,
   type Deliverable,
+  type Notification,
   type NotificationResult,
   type NotificationStatus,
 } from '../notification';
@@ -56,25 +59,33 @@ import {
   sendDeadline,
   wakeUpAt,
   type MorningRules,
-  type MorningVerdict,
   type QuietHoursPolicy,
   type SendDecision,
 } from '../policy';
 import { heldSearchAttributes, NotificationEvidenceKey, NotificationReleaseAtKey, NotificationStatusKey, RecipientIdKey } from '../searchAttributes';
 import { currentDetails } from '../webUiText';
 import type { MorningGateInput } from './morningGate';
-import { morningGateId, morningVerdictUpdate, type GateRegistration, type MorningAssignment } from './morningGateMessages';
+import { digestOutcomeUpdate, lockForDigestUpdate, morningGateId, type GateRegistration } from './morningGateMessages';
 import { cancelUpdate, rescheduleUpdate, statusQuery, updateConsentUpdate, type CancelOutcome } from './notificationMessages';
+import {
+  attemptEnded,
+  attemptUnderWay,
+  decided,
+  DEFAULT_SEND_RETRY_LIMITS,
+  ended,
+  initialState,
+  isOpen,
+  joinedMorning,
+  lockedIntoDigest,
+  sendWindowClosed,
+  type AttemptOutcome,
+  type NotificationState,
+  type SendFailure,
+  type SendRetryLimits,
+} from './notificationState';
+import { attemptDelivery } from './sendAttempt';
 
-/** How long a failing send is tried before the notification ends `failed`. */
-export interface SendRetryLimits {
-  /** Release windows in which every attempt failed (for a notification without a window: days). */
-  maxFailedWindows: number;
-  /** How long a queue that is missing or refuses access is retried, from its first such failure. */
-  misconfiguredGraceSeconds: number;
-}
-
-export const DEFAULT_SEND_RETRY_LIMITS: SendRetryLimits = Object.freeze({ maxFailedWindows: 3, misconfiguredGraceSeconds: 900 });
+export { DEFAULT_SEND_RETRY_LIMITS, retryBackoffMs, type SendRetryLimits } from './notificationState';
 
 export interface NotificationWorkflowInput {
   /** Validated again here: a workflow can be started by anything that speaks Temporal. */
@@ -84,44 +95,27 @@ export interface NotificationWorkflowInput {
   /** Send this many seconds before the release, with an SQS delay (0–900; 0 sends at the release). */
   prestageSeconds?: number;
   retryLimits?: SendRetryLimits;
-  /** The morning it is held for and its gate's verdict, when a cap or a collapse key concerns it. */
-  morning?: MorningAssignment;
-  /** The morning cap in force when it was scheduled: a notification that moves to another morning registers under it. */
+  /** The morning cap in force when it was scheduled; each morning it is held for registers it under these rules. */
   morningRules?: MorningRules;
 }
 
-/**
- * One send attempt (a local activity: no activity task to match, start and complete on the server).
- * Retries are the workflow's own, on its own clock, so that they stop at the send's deadline (see
- * sendDeadline): a local activity's own timeouts run on the worker's wall clock instead.
- */
-const { deliverNotification } = proxyLocalActivities<Pick<Activities, 'deliverNotification'>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 1 },
+/** A notification moving between mornings, asking its verdict. */
+const { moveMorning, askMorning } = proxyLocalActivities<Pick<Activities, 'moveMorning' | 'askMorning'>>({
+  startToCloseTimeout: '1 minute',
 });
-
-/** A notification that moves to another morning (a cancel, consent, a reschedule) leaves its gate and joins another. */
-const { withdrawFromGate, registerWithGate } = proxyLocalActivities<Pick<Activities, 'withdrawFromGate' | 'registerWithGate'>>({
-  startToCloseTimeout: '3 minutes',
-});
-
-/** The status a gate's verdict gives a held notification. */
-function statusOfVerdict(verdict: MorningVerdict): NotificationStatus {
-  return verdict.outcome === 'admitted' ? 'held' : verdict.outcome;
-}
 
 /** Asked only of a workflow whose policy is narrower than the law's: whether this worker allows that. */
 const { narrowerQuietHoursAllowed } = proxyLocalActivities<Pick<Activities, 'narrowerQuietHoursAllowed'>>({
   startToCloseTimeout: '10 seconds',
 });
 
-/** Backoff between failed attempts (throttling, network, SQS 5xx): 1 s, doubling, at most a minute. */
-export function retryBackoffMs(failedAttempts: number): number {
-  return Math.min(60_000, 1_000 * 2 ** Math.max(0, failedAttempts - 1));
-}
+/** A gate that has not decided yet (or not seen the registration yet) is asked again after this long, doubling. */
+const VERDICT_ASK_BACKOFF_MS = 1_000;
+/** After this many answers that the gate does not know it, the notification registers again. */
+const UNKNOWN_ANSWERS_BEFORE_REGISTERING_AGAIN = 3;
 
-/** Without a quiet window to end a retry period, a day of failing counts as one failed window. */
-const RETRY_PERIOD_WITHOUT_WINDOW_MS = 24 * 3_600_000;
+/** The statuses that end a notification that did not go out: it leaves its morning, freeing its place before the freeze. */
+const UNSENT_ENDS: readonly NotificationStatus[] = ['cancelled', 'expired', 'failed'];
 
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationResult> {
   const settings = parsedInput(input);
@@ -129,147 +123,149 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   // What the policy reads; updates change it (consent, notBefore), never the message itself.
   const subject = policySubjectOf(deliverable);
   const policy = validatedPolicy(settings.policy ?? DEFAULT_POLICY);
-  let leadMs = validatedLead(settings.prestageSeconds ?? 0);
   const limits = settings.retryLimits ?? DEFAULT_SEND_RETRY_LIMITS;
-  const scheduledAt = workflowInfo().startTime;
-
-  // Decided again from the input and the instant it was scheduled, exactly as the client did when it
-  // chose the start delay: the same release instant, and the reason an auditor sees.
-  let decision: SendDecision = nextAllowedSendTime(scheduledAt, subject, policy);
-  let decidedWithConsent = subject.recipient.nightConsent;
-  let morning: MorningAssignment | undefined = settings.morning;
   const morningRules = settings.morningRules ?? NO_MORNING_CAP;
-  let status: NotificationStatus = morning ? statusOfVerdict(morning.verdict) : 'held';
-  let delivery: DeliveryResult | undefined;
-  let cancelRequested = false;
-  let decisionChanged = false;
+  const scheduledAt = workflowInfo().startTime;
+  // Decided again from the input and the instant it was scheduled, on the server's clock: the same
+  // release the client decided (unless their clocks straddle a window's edge), and the reason an
+  // auditor sees.
+  const state: NotificationState = initialState(nextAllowedSendTime(scheduledAt, subject, policy), subject.recipient.nightConsent, validatedLead(settings.prestageSeconds ?? 0));
+  let recordedStatus: NotificationStatus = 'held';
+  let recordedReleaseAtMs: number | undefined;
   // Handlers of changes that arrived during a send attempt, waiting to see how it ends.
   let waitingForAttempt = 0;
-  // Failed attempts since the last decision, when the next may run, and what went wrong last.
-  let failedAttempts = 0;
-  let retryAtMs: number | undefined;
-  let lastError: ApplicationFailure | undefined;
-  let failedWindows = 0;
-  let retryPeriodStartMs: number | undefined;
-  let misconfiguredSinceMs: number | undefined;
-  let recordedReleaseAtMs: number | undefined;
 
-  const result = (): NotificationResult => ({
-    status,
-    releaseAt: decision.releaseAt.toISOString(),
-    releaseReason: decision.reason,
-    ...(subject.expiresAt ? { expiresAt: subject.expiresAt } : {}),
-    ...(delivery ? { releasedAt: delivery.releasedAt, stagedAt: delivery.stagedAt, messageId: delivery.messageId } : {}),
-    ...(lastError && status !== 'delivered' ? { lastError: lastError.message, failedAttempts, failedWindows } : {}),
-    ...(decision.narrowerThanLaw ? { narrowerThanLaw: true as const } : {}),
-    ...(morning?.verdict.outcome === 'collapsed' ? { replacedBy: morning.verdict.replacedBy } : {}),
-    ...(morning?.verdict.outcome === 'digested' ? { digest: { notificationId: digestIdOf(morning.gateId) } } : {}),
-  });
-  /** Writes what changed of status, release instant and evidence, in one upsert (each is a billed action). */
-  const record = (change: { status?: NotificationStatus; evidence?: boolean } = {}): void => {
-    const releaseChanged = recordedReleaseAtMs !== decision.releaseAt.getTime();
+  const result = (): NotificationResult => resultOf(state, subject.expiresAt);
+  /** Writes what changed of status and release instant (and, at the end, the evidence) in one upsert: each is a billed action. */
+  const record = (withEvidence = false): void => {
+    // `sending` lasts one attempt: it is answered by the status query, never written.
+    const status = state.status === 'sending' ? recordedStatus : state.status;
+    const releaseChanged = recordedReleaseAtMs !== state.decision.releaseAt.getTime();
     const pairs = [
-      ...(change.status ? [{ key: NotificationStatusKey, value: change.status }] : []),
-      ...(releaseChanged ? [{ key: NotificationReleaseAtKey, value: decision.releaseAt }] : []),
-      ...(change.evidence ? [{ key: NotificationEvidenceKey, value: evidenceText() }] : []),
+      ...(status !== recordedStatus ? [{ key: NotificationStatusKey, value: status }] : []),
+      ...(releaseChanged ? [{ key: NotificationReleaseAtKey, value: state.decision.releaseAt }] : []),
+      ...(withEvidence ? [{ key: NotificationEvidenceKey, value: evidenceText() }] : []),
     ];
     if (pairs.length > 0) upsertSearchAttributes(pairs);
-    recordedReleaseAtMs = decision.releaseAt.getTime();
+    [recordedStatus, recordedReleaseAtMs] = [status, state.decision.releaseAt.getTime()];
     // The Web UI's "current details" (answered by a worker, free: no command, nothing in history).
     setCurrentDetails(currentDetails(result(), policy.defaultTimeZone));
   };
   const evidenceText = (): string =>
     formatEvidence({
-      reason: decision.reason,
-      nightConsent: decidedWithConsent,
+      reason: state.decision.reason,
+      nightConsent: state.decidedWithConsent,
       heldCategory: isHeldCategory(subject.category, policy),
       zone: subject.recipient.timeZone || policy.defaultTimeZone,
       window: `${policy.quietStart}-${policy.quietEnd}`,
-      ...(delivery ? { receivableAt: delivery.releasedAt } : {}),
-      ...(decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+      ...(state.delivery ? { receivableAt: state.delivery.releasedAt } : {}),
+      ...(state.decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
     });
   /** Decides again at `atMs` (now, or later) after a consent change, a reschedule or a closed send window. */
-  const redecide = (atMs: number = Date.now()): NotificationResult => {
-    decision = nextAllowedSendTime(new Date(atMs), subject, policy);
-    decidedWithConsent = subject.recipient.nightConsent;
-    decisionChanged = true;
-    [failedAttempts, retryAtMs, misconfiguredSinceMs] = [0, undefined, undefined];
+  const redecide = (atMs: number = Date.now()): void => {
+    decided(state, nextAllowedSendTime(new Date(atMs), subject, policy), subject.recipient.nightConsent);
     record();
-    return result();
   };
+
   /**
-   * After a decision changed: if it is now for another morning (or none), leave the old gate, and
-   * register with the new one when the cap or a collapse key concerns it; the verdict is its status.
+   * The gate of the morning its current decision holds it for, when the cap or a collapse key
+   * concerns that release; none for a release at once or at notBefore. The recipient's keyed hash
+   * is the client's (a workflow started some other way has none, and no morning).
    */
-  const morningFor = (): { gateId?: string; releaseAt?: Date } => {
-    const releaseAt = morningOf(decision, { category: subject.category, collapseKey: deliverableCollapseKey(deliverable) }, morningRules);
+  const morningOfDecision = (): { gateId: string; releaseAt: Date } | undefined => {
+    if (isLegacyForward(deliverable)) return undefined;
+    const releaseAt = morningOf(state.decision, { category: deliverable.category, collapseKey: deliverable.collapseKey }, morningRules);
     const recipientHash = workflowInfo().typedSearchAttributes.get(RecipientIdKey);
-    return releaseAt && recipientHash && !isLegacyForward(deliverable) ? { gateId: morningGateId(recipientHash, releaseAt), releaseAt } : {};
+    return releaseAt && recipientHash ? { gateId: morningGateId(recipientHash, releaseAt), releaseAt } : undefined;
   };
-  /** Whether the decision now belongs to another morning than the one its gate holds it for. */
-  const morningMoved = (): boolean => morning?.gateId !== morningFor().gateId;
-  // While it moves, the loop waits: nothing is sent on a verdict that is about to change.
-  let moving = false;
-  const moveMorning = async (): Promise<void> => {
-    if (!morningMoved()) return;
-    const { gateId, releaseAt } = morningFor();
-    moving = true;
-    try {
-      if (morning) await withdrawFromGate({ gateId: morning.gateId, notificationId: deliverable.notificationId });
-      morning = undefined;
-      if (gateId && releaseAt) morning = { gateId, verdict: await registerWithGate({ gateId, input: gateInput(releaseAt), registration: registration() }) };
-    } finally {
-      moving = false;
-    }
-    const moved = morning ? statusOfVerdict(morning.verdict) : 'held';
-    if (status !== moved && OPEN_STATUSES.includes(status) && status !== 'retrying') {
-      status = moved;
-      record({ status });
-    }
-  };
-  const registration = (): GateRegistration => {
-    const notification = deliverable as Exclude<typeof deliverable, { kind: 'legacy-forward' }>;
+  const digestEntry = (): DigestEntry => ({ notificationId: deliverable.notificationId, payloadJson: payloadText(deliverable as Notification) });
+  const registration = (seq: number): GateRegistration => {
+    const notification = deliverable as Notification;
     return {
       notificationId: notification.notificationId,
+      seq,
       category: notification.category,
       channel: notification.channel,
       ...(notification.collapseKey !== undefined ? { collapseKey: notification.collapseKey } : {}),
       ...(notification.priority !== undefined ? { priority: notification.priority } : {}),
       scheduledAtMs: scheduledAt.getTime(),
-      ...(morningRules.overflow === 'digest' ? { digestEntry: { notificationId: notification.notificationId, payloadJson: payloadText(notification) } } : {}),
+      ...(morningRules.overflow === 'digest' ? { digestBytes: digestEntryBytes(digestEntry()) } : {}),
     };
   };
-  const gateInput = (releaseAt: Date): MorningGateInput => ({
-    recipientId: (deliverable as { recipient: { id: string } }).recipient.id,
-    releaseAt: releaseAt.toISOString(),
-    rules: morningRules,
-    leadMs,
-    ...deadlineOf(sendDeadline(releaseAt, { ...subject, category: 'advertising', recipient: { ...subject.recipient, nightConsent: false } }, policy)),
-  });
+  const gateInput = (releaseAt: Date): MorningGateInput => {
+    const recipient = (deliverable as Notification).recipient;
+    // The digest is an advertisement without consent, released at the window's end: its deadline is the next window's start.
+    const deadline = sendDeadline(releaseAt, { notificationId: deliverable.notificationId, category: 'advertising', recipient: { timeZone: recipient.timeZone, nightConsent: false } }, policy);
+    return {
+      recipientId: recipient.id,
+      releaseAt: releaseAt.toISOString(),
+      rules: morningRules,
+      leadMs: state.leadMs,
+      ...(deadline ? { deadline: deadline.toISOString() } : {}),
+      grounds: {
+        zone: recipient.timeZone || policy.defaultTimeZone,
+        window: `${policy.quietStart}-${policy.quietEnd}`,
+        ...(state.decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+      },
+    };
+  };
+  /** Leaves the morning it is registered with, and joins the one its decision holds it for (either may be none). */
+  const moveToMorning = async (target: { gateId: string; releaseAt: Date } | undefined): Promise<void> => {
+    const seq = state.registrations + 1;
+    const answer = await moveMorning({
+      ...(state.morning ? { leave: { gateId: state.morning.gateId, notificationId: deliverable.notificationId, seq: state.morning.seq } } : {}),
+      ...(target ? { join: { gateId: target.gateId, input: gateInput(target.releaseAt), registration: registration(seq) } } : {}),
+    });
+    joinedMorning(state, target?.gateId);
+    // That gate has already ended: its morning is over and decided, without this notification.
+    if (answer === 'closed' && state.morning) state.morning.verdict = { outcome: 'capped' };
+  };
+  let verdictAsks = 0;
+  const askVerdict = async (): Promise<void> => {
+    const { gateId } = state.morning!;
+    const answer = await askMorning({ gateId, notificationId: deliverable.notificationId });
+    // Moved meanwhile (a change arrived during the question): the answer is another morning's.
+    if (state.morning?.gateId !== gateId) return;
+    verdictAsks += 1;
+    if (answer.decided) {
+      state.morning.verdict = answer.verdict;
+      verdictAsks = 0;
+      return;
+    }
+    if (answer.reason === 'unknown' && verdictAsks >= UNKNOWN_ANSWERS_BEFORE_REGISTERING_AGAIN) {
+      joinedMorning(state, undefined); // the loop registers it again, under a new number
+      return;
+    }
+    const changes = state.changes;
+    await condition(() => state.changes !== changes || !heldAndStill(), Math.min(30_000, VERDICT_ASK_BACKOFF_MS * 2 ** (verdictAsks - 1)));
+  };
+  const heldAndStill = () => state.phase === 'held' && !state.cancelRequested;
+
   /** A change that arrives during a send attempt waits for it: it applies only if the attempt did not deliver. */
   const afterAttempt = async (): Promise<void> => {
-    if (status !== 'sending') return;
+    if (!attemptUnderWay(state)) return;
     waitingForAttempt += 1;
     try {
-      await condition(() => status !== 'sending');
+      await condition(() => !attemptUnderWay(state));
     } finally {
       waitingForAttempt -= 1;
     }
   };
   const failUnlessOpen = (): void => {
-    if (OPEN_STATUSES.includes(status)) return;
+    if (isOpen(state)) return;
     throw ApplicationFailure.create({ message: notOpenMessage(deliverable.notificationId, result()), type: FAILURE_TYPES.notHeld, nonRetryable: true });
   };
 
   setHandler(statusQuery, result);
   setHandler(cancelUpdate, async (): Promise<CancelOutcome> => {
-    if (OPEN_STATUSES.includes(status)) cancelRequested = true;
+    if (isOpen(state)) {
+      state.cancelRequested = true;
+      state.changes += 1;
+    }
     // Wait for the outcome: cancelled, or (when an attempt in flight delivered) how the send ended,
     // rather than pretend it was stopped.
-    await condition(() => !OPEN_STATUSES.includes(status));
-    return status === 'cancelled'
-      ? { cancelled: true, status, releaseAt: decision.releaseAt.toISOString() }
-      : { cancelled: false, ...result() };
+    await condition(() => !isOpen(state));
+    return state.status === 'cancelled' ? { cancelled: true, status: 'cancelled', releaseAt: state.decision.releaseAt.toISOString() } : { cancelled: false, ...result() };
   });
   // Validators run before an update is accepted into history, so a bad argument (a string
   // "false" for a boolean, an instant without its offset) is refused and changes nothing.
@@ -280,9 +276,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       await afterAttempt();
       failUnlessOpen();
       subject.notBefore = notBefore ?? undefined;
-      const answer = redecide();
-      if (!morningMoved()) return answer;
-      await moveMorning();
+      redecide();
       return result();
     },
     {
@@ -299,9 +293,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       await afterAttempt();
       failUnlessOpen();
       subject.recipient.nightConsent = nightConsent;
-      const answer = redecide();
-      if (!morningMoved()) return answer;
-      await moveMorning();
+      redecide();
       return result();
     },
     {
@@ -319,173 +311,151 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       },
     },
   );
-
-  setHandler(
-    morningVerdictUpdate,
-    async ({ verdict, gateId }) => {
-      await afterAttempt();
-      failUnlessOpen();
-      if (morning?.gateId !== gateId) return;
-      morning = { gateId, verdict };
-      if (status !== 'retrying') {
-        status = statusOfVerdict(verdict);
-        record({ status });
-      }
-    },
-    {
-      validator: ({ gateId }) => {
-        failUnlessOpen();
-        // A gate it has left (it moved to another morning) has no say any more.
-        if (morning?.gateId !== gateId) throw ApplicationFailure.create({ message: `notification ${deliverable.notificationId} is no longer held for ${gateId}`, type: FAILURE_TYPES.notHeld, nonRetryable: true });
-      },
-    },
+  // The gate locks it into its digest only while it is held for that very morning, its decision included.
+  setHandler(lockForDigestUpdate, ({ gateId, attempt }) =>
+    lockedIntoDigest(state, gateId, attempt, morningOfDecision()?.gateId) ? { locked: true as const, entry: digestEntry() } : { locked: false as const },
   );
+  setHandler(digestOutcomeUpdate, ({ gateId, attempt, result: outcome }) => {
+    if (state.phase === 'in-digest' && state.digestAttempt?.gateId === gateId && state.digestAttempt.attempt === attempt) state.digestAttempt.outcome = outcome;
+  });
 
   await policyWithinLaw(policy);
-  // The client set the verdict's status when it started the workflow; the evidence records it at the end.
-  recordedReleaseAtMs = recordStartAttributes(deliverable, decision, wakeUpAt(decision, subject, policy, leadMs).getTime() > Date.now());
+  recordedReleaseAtMs = recordStartAttributes(deliverable, state.decision, wakeUpAt(state.decision, subject, policy, state.leadMs).getTime() > Date.now());
   setCurrentDetails(currentDetails(result(), policy.defaultTimeZone));
 
-  /** A notification that ends without going (cancelled, expired, failed) frees its place in its morning's plan. */
-  const leaveMorning = async (): Promise<void> => {
-    if (morning && (status === 'cancelled' || status === 'expired' || status === 'failed')) {
-      await withdrawFromGate({ gateId: morning.gateId, notificationId: deliverable.notificationId });
-    }
+  /** The send's deadline: the next quiet window, or the expiry; a retry is never later. */
+  const deadlineMs = (): number | undefined => sendDeadline(state.decision.releaseAt, subject, policy)?.getTime();
+  /** How an attempt ended (its own, or its digest's), applied; a failure no retry can fix ends it. */
+  const afterOutcome = async (outcome: AttemptOutcome): Promise<void> => {
+    const deadline = deadlineMs();
+    const next = attemptEnded(state, outcome, Date.now(), deadline, limits);
+    if (next.next === 'failed') throw new DeliveryFailure(deliveryFailure(deliverable, next.failure, next.why));
+    if (next.next === 'ended') return;
+    if (next.windowClosed) await closeWindow(deadline ?? Date.now());
+    else record();
   };
-
   /**
    * The send's window closed (the next quiet window began, or the expiry came): if every attempt in
-   * it failed, one more failed window, and the end once there were too many. At the expiry it just
-   * ends `expired`.
+   * it failed, one more failed window, and the end once there were too many. Then it decides again
+   * from the deadline: the next morning, or expired.
    */
-  const windowClosed = async (deadlineMs: number): Promise<void> => {
+  const closeWindow = async (deadline: number): Promise<void> => {
     const expiryMs = subject.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(subject.expiresAt);
-    if (failedAttempts > 0 && deadlineMs < expiryMs) windowFailed();
-    redecide(Math.max(Date.now(), deadlineMs));
+    const failed = sendWindowClosed(state, deadline, expiryMs, limits);
+    if (failed) throw new DeliveryFailure(deliveryFailure(deliverable, failed.failure, failed.why));
+    redecide(Math.max(Date.now(), deadline));
   };
-  const windowFailed = (): void => {
-    failedWindows += 1;
-    retryPeriodStartMs = undefined;
-    if (failedWindows >= limits.maxFailedWindows) {
-      throw new DeliveryFailure(deliveryFailure(deliverable, lastError!, `every attempt failed in ${failedWindows} release windows`));
+  /** Waits until `untilMs` or a change (a decision, a cancel, its gate locking it), whichever comes first. */
+  const waitUntil = async (untilMs: number): Promise<void> => {
+    const changes = state.changes;
+    if (untilMs > Date.now()) await condition(() => state.changes !== changes || !heldAndStill(), untilMs - Date.now());
+  };
+
+  /** The process, one step at a time, until it ends (see notificationState.ts for every path). */
+  const run = async (): Promise<void> => {
+    for (;;) {
+      // Changes that arrived during an attempt take effect before anything else is decided.
+      if (waitingForAttempt > 0) await condition(() => waitingForAttempt === 0);
+      if (state.phase === 'ended') return;
+      if (state.phase === 'in-digest') {
+        // Its digest is being sent: it waits for that attempt's outcome, whatever else is asked meanwhile.
+        await CancellationScope.nonCancellable(() => condition(() => state.digestAttempt?.outcome !== undefined));
+        await afterOutcome(state.digestAttempt!.outcome!);
+        continue;
+      }
+      if (state.cancelRequested) return ended(state, 'cancelled');
+      const morning = morningOfDecision();
+      if (morning?.gateId !== state.morning?.gateId) {
+        await moveToMorning(morning);
+        continue;
+      }
+      const wakeAtMs = state.retryAtMs ?? wakeUpAt(state.decision, subject, policy, state.leadMs).getTime();
+      if (wakeAtMs > Date.now()) {
+        await waitUntil(wakeAtMs);
+        continue;
+      }
+      if (state.decision.expired) return ended(state, 'expired');
+      const deadline = deadlineMs();
+      if (deadline !== undefined && Date.now() >= deadline) {
+        // The queue kept failing until the next quiet window (or the expiry): never send later than that.
+        await closeWindow(deadline);
+        continue;
+      }
+      if (state.morning && !state.morning.verdict) {
+        await askVerdict();
+        continue;
+      }
+      const verdict = state.morning?.verdict;
+      if (verdict?.outcome === 'capped' || verdict?.outcome === 'collapsed') return ended(state, verdict.outcome);
+      if (verdict?.outcome === 'digested') {
+        // The gate sends the digest and locks it in; if it never does, the deadline decides again.
+        await waitUntil(deadline ?? Number.POSITIVE_INFINITY);
+        continue;
+      }
+      state.phase = 'sending';
+      state.status = 'sending';
+      // Once an attempt has begun it runs to its end even if the workflow is cancelled, so the
+      // outcome that is reported is the one that happened.
+      const outcome = await CancellationScope.nonCancellable(() => attemptDelivery(sendRequest(deliverable, scheduledAt, state.decision, deadline, policy, subject, state.leadMs)));
+      await afterOutcome(outcome);
     }
   };
 
-  // Wait until it is time to send (the release minus the lead), to retry, or to expire. A consent
-  // change or a reschedule wakes the loop to decide again; a cancel ends it.
+  let failure: ApplicationFailure | undefined;
   try {
-    for (;;) {
-      if (moving) await condition(() => !moving);
-      decisionChanged = false;
-      const wakeAtMs = retryAtMs ?? wakeUpAt(decision, subject, policy, leadMs).getTime();
-      if (wakeAtMs > Date.now()) await condition(() => cancelRequested || decisionChanged, wakeAtMs - Date.now());
-      if (cancelRequested) {
-        status = 'cancelled';
-        break;
-      }
-      if (decisionChanged || Date.now() < wakeAtMs) continue;
-      if (decision.expired) {
-        status = 'expired';
-        break;
-      }
-      // Its morning's plan kept it back: it ends with the gate's verdict, unsent.
-      if (morning && morning.verdict.outcome !== 'admitted') {
-        status = morning.verdict.outcome;
-        break;
-      }
-      const deadline = sendDeadline(decision.releaseAt, subject, policy)?.getTime();
-      if (deadline !== undefined && Date.now() >= deadline) {
-        // The queue kept failing until the next quiet window (or the expiry): never send later than
-        // that. Decide again from the deadline: the next morning, or expired.
-        await windowClosed(deadline);
-        continue;
-      }
-      const statusBefore: NotificationStatus = status;
-      status = 'sending';
-      // Once an attempt has begun it runs to its end even if the workflow is cancelled, so the
-      // outcome that is reported is the one that happened.
-      const sent = await CancellationScope.nonCancellable(() => sendOnce(deliverable, scheduledAt, decision, deadline, policy, subject, leadMs));
-      if (sent.outcome === 'delivered') {
-        delivery = sent.delivery;
-        status = 'delivered';
-        break;
-      }
-      status = statusBefore;
-      if (sent.outcome === 'staging-unsupported') leadMs = 0;
-      if (sent.outcome === 'window-closed') await windowClosed(deadline ?? Date.now());
-      if (sent.outcome === 'failed') {
-        lastError = sent.failure;
-        failedAttempts += 1;
-        retryPeriodStartMs ??= Date.now();
-        if (MISCONFIGURATION_FAILURES.includes(sent.failure.type ?? '')) {
-          misconfiguredSinceMs ??= Date.now();
-          if (Date.now() - misconfiguredSinceMs >= limits.misconfiguredGraceSeconds * 1000) {
-            throw new DeliveryFailure(deliveryFailure(deliverable, sent.failure, `still failing after ${limits.misconfiguredGraceSeconds} s`));
-          }
-        } else {
-          misconfiguredSinceMs = undefined;
-        }
-        if (deadline === undefined && Date.now() - retryPeriodStartMs >= RETRY_PERIOD_WITHOUT_WINDOW_MS) windowFailed();
-        if (status !== 'retrying') {
-          status = 'retrying';
-          record({ status });
-        }
-        // Never past the deadline: there the loop decides again (the next morning, or expired).
-        retryAtMs = Math.min(Date.now() + retryBackoffMs(failedAttempts), deadline ?? Number.POSITIVE_INFINITY);
-      }
-      // Changes that arrived during the attempt take effect now, before anything else is decided.
-      if (waitingForAttempt > 0) await condition(() => waitingForAttempt === 0);
-    }
+    await run();
   } catch (error) {
     // Cancellation requested through Temporal itself (Web UI, `temporal workflow cancel`).
-    if (isCancellation(error)) status = 'cancelled';
-    else if (error instanceof DeliveryFailure) status = 'failed';
-    else throw error;
-    await CancellationScope.nonCancellable(leaveMorning);
-    record({ status, evidence: true });
-    // Let pending updates see the outcome before the workflow closes (non-cancellable: after a
-    // Temporal cancellation any cancellable wait would throw instead). Usually none is pending,
-    // and then no scope is opened: each promise a workflow makes costs its worker a stack trace.
-    if (!allHandlersFinished()) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
-    if (error instanceof DeliveryFailure) throw error.failure;
-    return result();
+    if (isCancellation(error)) {
+      if (isOpen(state)) ended(state, 'cancelled');
+    } else if (error instanceof DeliveryFailure) {
+      ended(state, 'failed');
+      failure = error.failure;
+    } else {
+      throw error;
+    }
   }
-  await leaveMorning();
-  record({ status, evidence: true });
-  if (!allHandlersFinished()) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  // Non-cancellable from here: after a Temporal cancellation any cancellable wait would throw.
+  await CancellationScope.nonCancellable(async () => {
+    if (state.morning && UNSENT_ENDS.includes(state.status)) {
+      await moveMorning({ leave: { gateId: state.morning.gateId, notificationId: deliverable.notificationId, seq: state.morning.seq } });
+    }
+    record(true);
+    // Let pending updates see the outcome before the workflow closes. Usually none is pending, and
+    // then nothing is awaited: each promise a workflow makes costs its worker a stack trace.
+    if (!allHandlersFinished()) await condition(allHandlersFinished);
+  });
+  if (failure) throw failure;
   return result();
 }
 
-/** The collapse key of a notification (a legacy forward has none). */
-function deliverableCollapseKey(deliverable: Deliverable): string | undefined {
-  return isLegacyForward(deliverable) ? undefined : deliverable.collapseKey;
+/** What the workflow returns, and what a status query reports while it runs. */
+function resultOf(state: NotificationState, expiresAt: string | undefined): NotificationResult {
+  const { status, decision, delivery, morning, lastError } = state;
+  const verdict = morning?.verdict;
+  return {
+    status,
+    releaseAt: decision.releaseAt.toISOString(),
+    releaseReason: decision.reason,
+    ...(expiresAt ? { expiresAt } : {}),
+    ...(delivery ? { releasedAt: delivery.releasedAt, stagedAt: delivery.stagedAt, messageId: delivery.messageId } : {}),
+    ...(lastError && status !== 'delivered' && status !== 'digested' ? { lastError: lastError.message, failedAttempts: state.failedAttempts, failedWindows: state.failedWindows } : {}),
+    ...(decision.narrowerThanLaw ? { narrowerThanLaw: true as const } : {}),
+    ...(status === 'collapsed' && verdict?.outcome === 'collapsed' ? { replacedBy: verdict.replacedBy } : {}),
+    ...(status === 'digested' && delivery?.digestId ? { digest: { notificationId: delivery.digestId, messageId: delivery.messageId } } : {}),
+  };
 }
 
-/** The deadline field of a gate's input, if there is a deadline. */
-function deadlineOf(deadline: Date | undefined): { deadline?: string } {
-  return deadline ? { deadline: deadline.toISOString() } : {};
-}
-
-/** The digest's notification id: one per gate (src/workflows/morningGate.ts names it the same way). */
-function digestIdOf(gateId: string): string {
-  return `digest-${gateId.replace(/^morning-/, '')}`;
-}
-
-/** Why a change is refused: delivered (and since when it is on the queue), or ended otherwise. */
+/** Why a change is refused: on the queue (alone or in a digest, and since when), or ended otherwise. */
 function notOpenMessage(notificationId: string, result: NotificationResult): string {
   if (result.status === 'delivered') {
     return `notification ${notificationId} is already on the delivery queue since ${result.stagedAt}, receivable at ${result.releasedAt}: it can no longer be changed`;
   }
+  if (result.status === 'digested') {
+    return `notification ${notificationId} is already on the delivery queue in the digest ${result.digest?.notificationId} since ${result.stagedAt}, receivable at ${result.releasedAt}: it can no longer be changed`;
+  }
   return `notification ${notificationId} is ${result.status}, no longer held`;
 }
-
-type SendOutcome =
-  | { outcome: 'delivered'; delivery: DeliveryResult }
-  /** The attempt failed and may be retried (how long depends on the failure's type). */
-  | { outcome: 'failed'; failure: ApplicationFailure }
-  /** The activity found the deadline passed: decide again. */
-  | { outcome: 'window-closed' }
-  | { outcome: 'staging-unsupported' };
 
 /** A send that no retry can fix, or that kept failing beyond the limits; carries the workflow's failure. */
 class DeliveryFailure extends Error {
@@ -494,17 +464,17 @@ class DeliveryFailure extends Error {
   }
 }
 
-function deliveryFailure(deliverable: Deliverable, cause: ApplicationFailure, why?: string): ApplicationFailure {
+function deliveryFailure(deliverable: Deliverable, cause: SendFailure, why?: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: FAILURE_TYPES.deliveryFailed,
     message: `the delivery queue refused notification ${deliverable.notificationId}${why ? ` (${why})` : ''}: ${cause.message}`,
     nonRetryable: true,
-    cause,
+    cause: ApplicationFailure.create({ message: cause.message, type: cause.type, nonRetryable: true }),
   });
 }
 
-/** One attempt at the send; throws DeliveryFailure for what no retry can fix (the message refused or too large). */
-async function sendOnce(
+/** The delivery request of its own send: staged before the release only when no consent change can forbid it. */
+function sendRequest(
   deliverable: Deliverable,
   scheduledAt: Date,
   decision: SendDecision,
@@ -512,32 +482,18 @@ async function sendOnce(
   policy: QuietHoursPolicy,
   subject: ReturnType<typeof policySubjectOf>,
   leadMs: number,
-): Promise<SendOutcome> {
-  // Only a release that may be staged is sent before its instant; the workflow's clock (the server's) decides.
+) {
+  // The workflow's clock (the server's) decides.
   const staged = leadMs > 0 && decision.releaseAt.getTime() > Date.now() && isStageable(decision, subject, policy);
-  try {
-    const delivery = await deliverNotification({
-      notification: deliverable,
-      scheduledAt: scheduledAt.toISOString(),
-      decidedAt: new Date(Date.now()).toISOString(),
-      ...(staged ? { releaseAt: decision.releaseAt.toISOString() } : {}),
-      releaseReason: decision.reason,
-      ...(deadlineMs !== undefined ? { deadline: new Date(deadlineMs).toISOString() } : {}),
-      ...(decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
-    });
-    return { outcome: 'delivered', delivery };
-  } catch (error) {
-    // A local activity's failure arrives as the activity's own ApplicationFailure (a regular
-    // activity's is wrapped in an ActivityFailure); a timeout as a TimeoutFailure.
-    const cause = error instanceof ActivityFailure ? error.cause : error;
-    if (!(cause instanceof ApplicationFailure)) {
-      return { outcome: 'failed', failure: ApplicationFailure.retryable(cause instanceof Error ? cause.message : String(cause), cause instanceof Error ? cause.name : 'Error') };
-    }
-    if (cause.type === FAILURE_TYPES.sendWindowClosed) return { outcome: 'window-closed' };
-    if (cause.type === FAILURE_TYPES.stagingUnsupported) return { outcome: 'staging-unsupported' };
-    if (MESSAGE_FAILURES.includes(cause.type ?? '')) throw new DeliveryFailure(deliveryFailure(deliverable, cause));
-    return { outcome: 'failed', failure: cause };
-  }
+  return {
+    notification: deliverable,
+    scheduledAt: scheduledAt.toISOString(),
+    decidedAt: new Date(Date.now()).toISOString(),
+    ...(staged ? { releaseAt: decision.releaseAt.toISOString() } : {}),
+    releaseReason: decision.reason,
+    ...(deadlineMs !== undefined ? { deadline: new Date(deadlineMs).toISOString() } : {}),
+    ...(decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+  };
 }
 
 /** The input's own shape: a null or a string would otherwise fail the workflow task forever with a TypeError. */

@@ -1,10 +1,10 @@
 /**
  * The generated sections of the benchmark's READMEs, from one run's results. bench/README.md gets a
- * summary (the bounds, the release table at the first SQS latency, the plot) and the scale tables
- * (reconciler against intake, actions per notification, the release curve);
+ * summary (the bounds, the release table at the first SQS latency, the plot);
  * bench/results/README.md gets everything: a release table per SQS latency (median of the runs, min
  * and max), CPU per process, the Temporal server's persistence requests per notification by
- * operation, intake, the cost of sleeping, and the cluster.
+ * operation, intake, the cost of sleeping, the scale tables (reconciler against intake, actions per
+ * notification, the release curve), and the cluster.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Config } from '../src/config';

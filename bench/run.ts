@@ -407,8 +407,8 @@ async function publish(results: BenchResults, root: string, readme: boolean): Pr
   const stamp = results.startedAt.replace(/[:.]/g, '-');
   writeFileSync(join(root, `${stamp}.json`), JSON.stringify(results, null, 2));
   // The READMEs, latest.json and release.png are published together; with --no-readme the plot gets
-  // its own name, so that no README shows another run's plot. bench/README.md gets the summary and
-  // the scale tables, bench/results/README.md every table. The cluster and scale sections are
+  // its own name, so that no README shows another run's plot. bench/README.md gets the summary,
+  // bench/results/README.md every table, the scale tables included. The cluster and scale sections are
   // sections of their own, so that `--cluster`, the scale rows and the main run each keep the
   // others' figures.
   const summaryFile = join(__dirname, 'README.md');
@@ -428,11 +428,11 @@ async function publish(results: BenchResults, root: string, readme: boolean): Pr
   if (results.reconcile?.length || results.cost?.length || results.curve?.length) {
     const curvePlotName = readme ? 'release-curve.png' : `${stamp}-release-curve.png`;
     const curvePlotted = await writeReleaseCurvePlot(join(root, curvePlotName), results);
-    const report = renderScaleReport(results, curvePlotted ? `results/${curvePlotName}` : undefined);
+    const report = renderScaleReport(results, curvePlotted ? curvePlotName : undefined);
     console.log(report);
     if (readme) {
       writeFileSync(join(root, 'scale-latest.json'), JSON.stringify(results, null, 2));
-      writeReadme(summaryFile, report, { begin: SCALE_BEGIN, end: SCALE_END });
+      writeReadme(fullFile, report, { begin: SCALE_BEGIN, end: SCALE_END });
     }
   }
   if (results.cluster?.length) {

@@ -12,6 +12,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { MAX_PRESTAGE_SECONDS } from './policy/staging';
 import { coversLegalWindow, LEGAL_QUIET_WINDOW } from './policy/quietWindow';
+import { isSupportedTimeZone } from './policy/zone';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -21,6 +22,11 @@ const booleanFromEnv = z
 const localTimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:mm (24-hour), e.g. 21:00');
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** An IANA region name ("Asia/Seoul"); abbreviations and offsets ("KST", "+09:00") do not follow daylight saving time. */
+const ianaZone = z.string().refine(isSupportedTimeZone, (zone) => ({
+  message: `${JSON.stringify(zone)} is not an IANA zone name: expected one such as Asia/Seoul (abbreviations like KST and offsets like +09:00 are refused)`,
+}));
 
 /**
  * The staging lead by default: it must cover the release of the night's backlog with a 2× margin.
@@ -116,7 +122,7 @@ const ConfigSchema = z.object({
   // The quiet-hours policy
   NOTIFY_QUIET_START: localTimeOfDay.default('21:00'),
   NOTIFY_QUIET_END: localTimeOfDay.default('08:00'),
-  NOTIFY_DEFAULT_TIME_ZONE: z.string().min(1).default('Asia/Seoul'),
+  NOTIFY_DEFAULT_TIME_ZONE: ianaZone.default('Asia/Seoul'),
   /** Comma-separated categories held during the quiet window without night consent. */
   NOTIFY_HELD_CATEGORIES: z.string().default('advertising,order,delivery,refund'),
   /** Spread the morning release of held messages over this many seconds (0 = all at the window's end). */

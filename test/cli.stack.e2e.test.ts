@@ -2,9 +2,11 @@
  * The CLI as a user runs it: `npm start` in one shell, `npm run cli -- …` in another, both with
  * the environment of a fresh shell (none of the keys test/setup.mjs gives the suite), on a data
  * dir and ports of their own. Nothing stubbed: the real `npm start` (dev server, ElasticMQ, codec
- * server, worker) and the real CLI, as child processes.
+ * server, worker) and the real CLI, as child processes; the README's tour in Debian's Chromium,
+ * and the README's runnable command blocks as printed (the docs check's live part).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
@@ -12,7 +14,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NOTIFICATION_FIELDS, parseNotification } from '../src/notification';
 import { ensureLocalSecrets } from '../src/security';
-import { userShell, type CliRun, type ForegroundProcess, type UserShell } from './helpers/userShell';
+import { launchChromium } from './helpers/browser';
+import { commandsOf, readmeCommandBlocks } from './helpers/markdown';
+import { PROJECT_ROOT, userShell, type CliRun, type ForegroundProcess, type UserShell } from './helpers/userShell';
 
 let shell: UserShell;
 let stack: ForegroundProcess;
@@ -37,6 +41,29 @@ function succeeded(run: CliRun, what: string): void {
   assert.equal(run.code, 0, `${what} exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Asks `status --json` until the notification is delivered (on the queue, perhaps with a delay). */
+async function deliveredResult(id: string): Promise<{ status: string; releasedAt: string; stagedAt: string }> {
+  for (let tries = 0; ; tries += 1) {
+    const result = jsonLines(await shell.cli(['status', id, '--json']))[0] as { status: string; releasedAt: string; stagedAt: string };
+    if (result.status === 'delivered') return result;
+    assert.ok(tries < 30, `still ${result.status}`);
+    await sleep(1_000);
+  }
+}
+
+/** Peeks at the delivery queue as JSON: the messages, by notification id. */
+async function peekedById(): Promise<Map<string, { attributes: Record<string, string>; body: { notificationId?: string } }>> {
+  const run = await shell.cli(['queue', 'peek', '--json', '--limit', '100']);
+  succeeded(run, 'queue peek --json');
+  const messages = jsonLines(run) as { attributes: Record<string, string>; body: { notificationId?: string } }[];
+  return new Map(messages.map((message) => [message.attributes.notificationId ?? '', message]));
+}
+
+/** A message staged before the restart of the stack, and when it turns receivable. */
+let staged: { id: string; releasedAt: string } | undefined;
+
 describe('the CLI in a second shell, next to a running npm start, with nothing exported', () => {
   test('schedules, finds, reschedules and cancels a notification', { timeout: 180_000 }, async () => {
     const id = `cli-shell-${Date.now().toString(36)}`;
@@ -59,13 +86,75 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
     assert.deepEqual(jsonLines(found).map((line) => (line as { notificationId: string }).notificationId), [id]);
 
     const later = new Date(Date.now() + 48 * 3_600_000).toISOString();
-    const rescheduled = await shell.cli(['reschedule', id, later]);
+    const rescheduled = await shell.cli(['reschedule', id, later, '--json']);
     succeeded(rescheduled, 'reschedule');
     assert.equal(Date.parse((jsonLines(rescheduled)[0] as { releaseAt: string }).releaseAt) >= Date.parse(later), true);
 
-    const cancelled = await shell.cli(['cancel', id]);
-    succeeded(cancelled, 'cancel');
+    const cancelled = await shell.cli(['cancel', id, '--json']);
+    succeeded(cancelled, 'cancel --json');
     assert.equal((jsonLines(cancelled)[0] as { cancelled: boolean }).cancelled, true);
+  });
+
+  test('consent, reschedule and cancel answer a person in the shop\'s zone; a cancel too late says where the message is, and exits 1', { timeout: 180_000 }, async () => {
+    const held = `cli-change-${Date.now().toString(36)}`;
+    const notBefore = new Date(Date.now() + 24 * 3_600_000).toISOString();
+    succeeded(await shell.cli(['schedule', '-'], { stdin: JSON.stringify({ notificationId: held, recipient: { id: 'shell-user-4' }, channel: 'push', category: 'advertising', notBefore }) }), 'schedule -');
+    const consent = await shell.cli(['consent', held, 'given']);
+    succeeded(consent, 'consent');
+    assert.match(consent.stdout, new RegExp(`^${held}: night-time consent given; now held\n  release  \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} Asia/Seoul, in 1 d`, 'm'));
+    const later = DateTime.now().plus({ days: 2 }).setZone('Asia/Seoul').startOf('second');
+    const rescheduled = await shell.cli(['reschedule', held, later.toISO({ suppressMilliseconds: true })!]);
+    succeeded(rescheduled, 'reschedule');
+    assert.match(rescheduled.stdout, new RegExp(`^${held}: rescheduled to not before ${later.toFormat('yyyy-MM-dd HH:mm:ss')} Asia/Seoul; now held$`, 'm'));
+    const cancelled = await shell.cli(['cancel', held]);
+    succeeded(cancelled, 'cancel');
+    assert.match(cancelled.stdout, new RegExp(`^${held}: cancelled; it was due ${later.toFormat('yyyy-MM-dd HH:mm:ss')} Asia/Seoul and will not be sent$`, 'm'));
+    assert.doesNotMatch(cancelled.stdout, /^\{/m);
+
+    // With night-time consent and no notBefore an order goes out at once, at any hour.
+    const sent = `cli-too-late-${Date.now().toString(36)}`;
+    succeeded(await shell.cli(['schedule', '-'], { stdin: JSON.stringify({ notificationId: sent, recipient: { id: 'shell-user-4', nightConsent: true }, channel: 'sms', category: 'order' }) }), 'schedule -');
+    const result = await deliveredResult(sent);
+    const local = (instant: string) => DateTime.fromISO(instant, { zone: 'Asia/Seoul' }).toFormat('yyyy-MM-dd HH:mm:ss');
+    const tooLate = await shell.cli(['cancel', sent]);
+    assert.equal(tooLate.code, 1, tooLate.stdout + tooLate.stderr);
+    assert.match(tooLate.stderr, new RegExp(`^${sent}: too late to cancel: on the delivery queue since ${local(result.stagedAt)} Asia/Seoul, receivable at ${local(result.releasedAt)} Asia/Seoul \\(`, 'm'));
+    const tooLateJson = await shell.cli(['cancel', sent, '--json']);
+    assert.equal(tooLateJson.code, 1);
+    assert.deepEqual(Object.entries(jsonLines(tooLateJson)[0] as object).filter(([key]) => key === 'cancelled' || key === 'status'), [['cancelled', false], ['status', 'delivered']]);
+    const lateConsent = await shell.cli(['consent', sent, 'withdrawn']);
+    assert.equal(lateConsent.code, 1);
+    assert.match(lateConsent.stderr, new RegExp(`^${sent}: too late to change the consent: on the delivery queue since ${local(result.stagedAt)} Asia/Seoul`, 'm'));
+  });
+
+  test('queue peek shows what is on the delivery queue, decoded, and leaves it there; a staged message is counted as delayed', { timeout: 180_000 }, async () => {
+    const id = `cli-peek-${Date.now().toString(36)}`;
+    succeeded(await shell.cli(['schedule', '-'], { stdin: JSON.stringify({ notificationId: id, recipient: { id: 'shell-user-5', nightConsent: true }, channel: 'kakaotalk', category: 'advertising', payload: { template: 'peek', amount: 12_000 } }) }), 'schedule -');
+    await deliveredResult(id);
+    const message = (await peekedById()).get(id);
+    assert.ok(message, 'not on the queue');
+    assert.deepEqual(message.body, { notificationId: id, recipient: { id: 'shell-user-5' }, channel: 'kakaotalk', category: 'advertising', payload: { template: 'peek', amount: 12_000 } });
+    assert.equal(message.attributes.releaseReason, 'immediate');
+    // Peeked once already, and still there for the next reader.
+    const forPeople = await shell.cli(['queue', 'peek', '--limit', '100']);
+    succeeded(forPeople, 'queue peek');
+    assert.match(forPeople.stdout, /^notification-delivery: \d+ receivable, \d+ delayed/m);
+    assert.match(forPeople.stdout, new RegExp(`^${id}  advertising/kakaotalk  receivable since \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} Asia/Seoul`, 'm'));
+
+    // Staged now with an SQS delay, receivable at its notBefore (night-time consent: at any hour):
+    // the restart below must keep it. Received only at its release; before then SQS only counts it.
+    const stagedId = `cli-staged-${Date.now().toString(36)}`;
+    const release = new Date(Date.now() + 45_000).toISOString();
+    succeeded(await shell.cli(['schedule', '-'], { stdin: JSON.stringify({ notificationId: stagedId, recipient: { id: 'shell-user-5', nightConsent: true }, channel: 'push', category: 'advertising', notBefore: release }) }), 'schedule -');
+    const result = await deliveredResult(stagedId);
+    // SQS delays are whole seconds: receivable at its notBefore, or within the second after it.
+    assert.ok(Date.parse(result.releasedAt) >= Date.parse(release) && Date.parse(result.releasedAt) < Date.parse(release) + 1_000, result.releasedAt);
+    staged = { id: stagedId, releasedAt: result.releasedAt };
+    const before = await shell.cli(['queue', 'peek', '--limit', '100']);
+    if (Date.now() < Date.parse(release)) {
+      assert.doesNotMatch(before.stdout, new RegExp(stagedId));
+      assert.doesNotMatch(before.stdout, / 0 delayed/);
+    }
   });
 
   test('status and find speak to a person: local times, time until release, and an expiry that comes first', { timeout: 120_000 }, async () => {
@@ -151,7 +240,87 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
     for (const server of ['worker', 'Temporal dev server', 'ElasticMQ', 'codec server']) assert.match(said, new RegExp(`${server} stopped`), said);
     assert.doesNotMatch(said, /SIGINT again|^\s+at |dial error|already closed|Error/m, said);
   });
+
+  test('with the stack stopped, status and drain say that it is not running and how to start it, not AWS credentials', { timeout: 120_000 }, async () => {
+    for (const args of [['status', 'anything'], ['drain']]) {
+      const run = await shell.cli(args);
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stderr, /NoLocalStackError: the local stack is not running: no `npm start` is recorded in .*running-stack\.json.* Start it with `npm start` in another shell/, args.join(' '));
+      assert.doesNotMatch(run.stderr, /credentials|ap-northeast-2|NOTIFY_CODEC_KEYS/, args.join(' '));
+    }
+  });
+
+  test('npm start again: the message staged before the restart is still on the queue, and is received at its release', { timeout: 420_000 }, async () => {
+    assert.ok(staged, 'the staged message of the queue peek test');
+    stack = shell.npmStart();
+    await stack.waitForOutput(/local stack is running/, 300_000);
+    assert.match(stack.output(), /ElasticMQ, messages kept in .*elasticmq/);
+    let message: { attributes: Record<string, string> } | undefined;
+    for (let tries = 0; !message; tries += 1) {
+      assert.ok(tries < 90, `${staged.id} never became receivable after the restart`);
+      message = (await peekedById()).get(staged.id);
+      if (message) assert.ok(Date.now() >= Date.parse(staged.releasedAt), `received before its release ${staged.releasedAt}`);
+      else await sleep(2_000);
+    }
+    assert.equal(message.attributes.releasedAt, staged.releasedAt);
+    assert.equal((jsonLines(await shell.cli(['status', staged.id, '--json']))[0] as { status: string }).status, 'delivered');
+  });
+
+  test('the tour in Chromium, at the hour it is: the always-held example in the printed link, its row and Configure Columns', { timeout: 180_000 }, async () => {
+    const scheduled = await shell.cli(['schedule', 'examples/scheduled-advertising.json']);
+    succeeded(scheduled, 'schedule examples/scheduled-advertising.json');
+    const { notificationId, workflowId } = jsonLines(scheduled)[0] as { notificationId: string; workflowId: string };
+    assert.match((await shell.cli(['status', notificationId])).stdout, new RegExp(`^${notificationId}: held$`, 'm'));
+    const link = /held notifications\s+(http\S+)/.exec(stack.output())?.[1];
+    assert.ok(link, stack.output());
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      // The list reads visibility, which trails the start by a moment: reload until the row is there.
+      for (let tries = 0; ; tries += 1) {
+        await page.goto(link);
+        const row = page.getByRole('link', { name: workflowId, exact: true });
+        try {
+          await row.waitFor({ timeout: 5_000 });
+          break;
+        } catch (error) {
+          if (tries >= 10) throw error;
+        }
+      }
+      const configure = page.getByRole('button', { name: 'Configure Columns' });
+      await configure.click();
+      for (const column of ['NotificationStatus', 'NotificationReleaseAt', 'NotificationCategory', 'NotificationChannel']) {
+        await page.getByText(column, { exact: true }).first().waitFor({ timeout: 10_000 });
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('the README\'s runnable command blocks run as printed, in order, against the running stack', { timeout: 300_000 }, async () => {
+    const commands = readmeCommandBlocks().filter((block) => block.marker === 'runnable').flatMap(commandsOf);
+    assert.ok(commands.length >= 10, commands.join('\n'));
+    for (const command of commands) {
+      const run = await inShell(command);
+      assert.equal(run.code, 0, `${command} exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
+      assert.doesNotMatch(run.stderr, /failed:|Error:/, command);
+    }
+  });
 });
+
+/** A command line as a user types it in the project's root, in the shell's environment (its data dir and ports). */
+function inShell(command: string): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', command], { cwd: PROJECT_ROOT, env: shell.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+}
 
 describe('the CLI without a stack, as a new user meets it', () => {
   let bare: UserShell;
@@ -160,19 +329,40 @@ describe('the CLI without a stack, as a new user meets it', () => {
   });
   after(() => bare?.cleanUp());
 
-  test('before the first npm start, a command says to run it', { timeout: 60_000 }, async () => {
-    const run = await bare.cli(['status', 'nothing-here']);
-    assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, /run `npm start` once/);
+  test('before the first npm start, status, drain and report say that no local stack was found and to run npm start', { timeout: 60_000 }, async () => {
+    for (const args of [['status', 'nothing-here'], ['drain'], ['report', '--date', '2026-12-02']]) {
+      const run = await bare.cli(args);
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`NoLocalStackError: no local stack found in ${bare.dataDir}: run \`npm start\` in another shell first`), args.join(' '));
+      assert.doesNotMatch(run.stderr, /NOTIFY_CODEC_KEYS|NOTIFY_REPORT_SIGNING_KEY|credentials/, args.join(' '));
+    }
   });
 
-  test('with nothing running, status says within seconds which address it tried and what to check', { timeout: 60_000 }, async () => {
+  test('a zone that is not an IANA name is refused naming NOTIFY_DEFAULT_TIME_ZONE, before anything else', { timeout: 60_000 }, async () => {
+    for (const args of [['status', 'nothing-here'], ['preview', '--stdin']]) {
+      const run = await bare.cli(args, { env: { NOTIFY_DEFAULT_TIME_ZONE: 'KST' }, stdin: '{}' });
+      assert.notEqual(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /Invalid configuration in the environment:\n  NOTIFY_DEFAULT_TIME_ZONE: "KST" is not an IANA zone name: expected one such as Asia\/Seoul/, args.join(' '));
+      assert.doesNotMatch(run.stderr, /defaultTimeZone/);
+    }
+  });
+
+  test('a misspelled command gets the nearest ones', { timeout: 60_000 }, async () => {
+    const typo = await bare.cli(['stauts', 'x']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown command "stauts": did you mean "status"\?/);
+    const prefix = await bare.cli(['help', 'sched']);
+    assert.equal(prefix.code, 2);
+    assert.match(prefix.stderr, /unknown command "sched": did you mean "schedule" or "schedule-legacy"\?/);
+  });
+
+  test('with nothing running, status says within seconds that the local stack is not running, and where it looked', { timeout: 60_000 }, async () => {
     // A user who ran npm start before has its generated keys; none runs now.
     await ensureLocalSecrets(bare.dataDir);
     const run = await bare.cli(['status', 'nothing-here']);
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, new RegExp(`cannot reach Temporal at localhost:${bare.ports.temporal}`));
-    assert.match(run.stderr, /is `npm start` running\?/);
+    assert.match(run.stderr, /the local stack is not running: no `npm start` is recorded in/);
+    assert.match(run.stderr, new RegExp(`nothing answers at localhost:${bare.ports.temporal}`));
     // 2 s for the connection, plus the CLI's own start (tsx) on a loaded machine.
     assert.ok(run.ms < 15_000, `it took ${run.ms} ms`);
   });

@@ -130,6 +130,13 @@ describe('codec server: authentication', () => {
     assert.equal((await fetch(`${server.url}/login`)).status, 200);
   });
 
+  test('the sign-in pages link back to the Web UI (the first allowed origin), at the namespace\'s workflow list', async () => {
+    for (const path of ['/login', '/login?signed-in']) {
+      const html = await (await fetch(`${server.url}${path}`)).text();
+      assert.match(html, new RegExp(`<a href="${UI_ORIGIN}/namespaces/default/workflows">Back to the Temporal Web UI</a>`), path);
+    }
+  });
+
   test('a session ends when the server says: at its expiry (whatever the browser keeps), at sign-out, and at a new token', async () => {
     // A server of its own, whose clock the test moves.
     let nowMs = Date.parse('2026-12-03T09:00:00Z');

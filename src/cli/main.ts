@@ -2,6 +2,7 @@
  * The operator's command line: `npm run cli -- <command> [args]`, `npm run cli -- help`.
  * Commands live in src/cli/commands/, one CliCommand export each (see src/cli/command.ts).
  */
+import { distance } from 'fastest-levenshtein';
 import { environmentWithRunningStack } from '../stack/runningStack';
 import { UsageError, type CliCommand, type CliIo } from './command';
 import { loadCommands, type CommandRegistry } from './registry';
@@ -28,6 +29,29 @@ function usageOf(command: CliCommand): string {
   return `usage: ${PROGRAM} ${command.usage}\n`;
 }
 
+/**
+ * The commands a mistyped name most likely stands for: those it begins (at most three), else the
+ * nearest by edits, if a few edits away (two, more for long names, never half the word).
+ */
+export function nearestCommands(name: string, names: readonly string[]): string[] {
+  const typed = name.toLowerCase();
+  const starting = names.filter((candidate) => typed.length >= 2 && candidate.startsWith(typed));
+  if (starting.length > 0 && starting.length <= 3) return starting;
+  const allowed = Math.min(Math.max(2, Math.floor(typed.length / 3)), Math.floor(typed.length / 2));
+  const ranked = names.map((candidate) => ({ candidate, edits: distance(typed, candidate) })).filter(({ edits }) => edits <= allowed);
+  const fewest = Math.min(...ranked.map(({ edits }) => edits));
+  return ranked.filter(({ edits }) => edits === fewest).slice(0, 3).map(({ candidate }) => candidate);
+}
+
+function unknownCommand(name: string, registry: CommandRegistry): string {
+  const suggestions = nearestCommands(name, [...registry.commands.keys(), 'help']).map((candidate) => JSON.stringify(candidate));
+  if (suggestions.length > 0) {
+    const options = suggestions.length === 1 ? suggestions[0] : `${suggestions.slice(0, -1).join(', ')} or ${suggestions.at(-1)}`;
+    return `unknown command ${JSON.stringify(name)}: did you mean ${options}? (\`${PROGRAM} help\` lists every command)\n`;
+  }
+  return `unknown command ${JSON.stringify(name)}\n\n${helpText(registry)}`;
+}
+
 /** Node's parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options. */
 function isArgumentError(error: unknown): error is Error {
   if (error instanceof UsageError) return true;
@@ -49,7 +73,7 @@ export async function main(argv: string[], io: CliIo, registry: CommandRegistry 
     }
     const command = registry.commands.get(topic);
     if (!command) {
-      io.stderr.write(`unknown command ${JSON.stringify(topic)}\n\n${helpText(registry)}`);
+      io.stderr.write(unknownCommand(topic, registry));
       return 2;
     }
     io.stdout.write(`${command.summary}\n${usageOf(command)}`);
@@ -57,7 +81,7 @@ export async function main(argv: string[], io: CliIo, registry: CommandRegistry 
   }
   const command = registry.commands.get(name);
   if (!command) {
-    io.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${helpText(registry)}`);
+    io.stderr.write(unknownCommand(name, registry));
     return 2;
   }
   const optionsEnd = args.indexOf('--');

@@ -187,6 +187,11 @@ export function createCodecServer(options: CodecServerOptions): Server {
     }
   };
 
+  // The Web UI is the first origin allowed to call this server: the pages link back to its workflow list.
+  const webUi = options.allowedOrigins[0];
+  const backToUi = webUi
+    ? `<p><a href="${escapeHtml(`${webUi}/namespaces/${encodeURIComponent(namespace)}/workflows`)}">Back to the Temporal Web UI</a> (${escapeHtml(webUi)})</p>`
+    : '';
   const loginPage = (signedIn: boolean, failed: boolean) =>
     signedIn
       ? page(
@@ -195,14 +200,14 @@ export function createCodecServer(options: CodecServerOptions): Server {
 <p>In the Temporal Web UI, open <b>Codec Server</b> (the data encoder settings), choose <b>Use my browser setting</b>,
 enter this server's address as the endpoint and tick <b>Include cross-origin credentials</b>. Open the UI and this
 server under the same host name (both localhost, say): the session cookie is not sent across sites.</p>
-<form method="post" action="logout"><button>Sign out</button></form>`,
+${backToUi}<form method="post" action="logout"><button>Sign out</button></form>`,
         )
       : page(
           'Codec server sign-in',
           `${failed ? '<p><b>Wrong token.</b></p>' : ''}<p>The token is NOTIFY_CODEC_SERVER_TOKEN (for the local stack: in
 <code>.data/local-secrets.env</code>).</p>
 <form method="post" action="login"><label>Token <input name="token" type="password" autocomplete="off" autofocus></label>
-<p><button>Sign in</button></p></form>`,
+<p><button>Sign in</button></p></form>${backToUi}`,
         );
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

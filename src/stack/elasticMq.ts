@@ -2,9 +2,9 @@
  * Starts ElasticMQ (the local SQS) on 127.0.0.1 with the given queues and waits until it answers.
  */
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { findOnPath, ToolchainMissingError } from './commands';
 import { elasticMqConfig } from './elasticMqConfig';
 import { spawnManaged } from './managedProcess';
@@ -20,6 +20,8 @@ export interface StartElasticMqOptions extends ProvisionOptions {
   region?: string;
   /** How long to wait for it to answer; the JVM takes a few seconds on 2 cores. */
   startTimeoutMs?: number;
+  /** Keep the messages across restarts in this directory (created if missing); undefined: in memory only. */
+  dataDir?: string;
 }
 
 export interface RunningElasticMq {
@@ -32,6 +34,9 @@ export interface RunningElasticMq {
   stop(): Promise<void>;
 }
 
+/** The H2 database of the kept messages in the data dir (H2 adds `.mv.db`). */
+export const ELASTICMQ_MESSAGES_FILE = 'messages';
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startElasticMq(options: StartElasticMqOptions): Promise<RunningElasticMq> {
@@ -43,7 +48,18 @@ export async function startElasticMq(options: StartElasticMqOptions): Promise<Ru
 
   const configDir = await mkdtemp(join(tmpdir(), 'kst-elasticmq-'));
   const configFile = join(configDir, 'elasticmq.conf');
-  await writeFile(configFile, elasticMqConfig({ port, bindHost: '127.0.0.1', queues: options.queues, region: options.region ?? 'ap-northeast-2' }));
+  const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  await writeFile(
+    configFile,
+    elasticMqConfig({
+      port,
+      bindHost: '127.0.0.1',
+      queues: options.queues,
+      region: options.region ?? 'ap-northeast-2',
+      messagesFile: dataDir === undefined ? undefined : join(dataDir, ELASTICMQ_MESSAGES_FILE),
+    }),
+  );
   const server = spawnManaged('elasticmq', java, [
     // Small heap and quick start: a local queue holds a few thousand messages at most.
     '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',

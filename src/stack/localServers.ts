@@ -22,6 +22,8 @@ export interface LocalServersOptions {
   dbFilename?: string;
   /** ElasticMQ port; default a free one. Ignored with AWS_ENDPOINT_URL_SQS. */
   sqsPort?: number;
+  /** Where ElasticMQ keeps its messages across restarts; undefined = in memory. */
+  sqsDataDir?: string;
   /** The codec server the Web UI decodes payloads with; undefined = none (the UI shows ciphertext). */
   uiCodecEndpoint?: string;
   /** The dev server's own log level (see startDevServer). */
@@ -66,7 +68,7 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
     // ElasticMQ's JVM and the dev server start in parallel: on 2 cores that saves seconds.
     const sqsReady = config.sqs.endpoint
       ? Promise.resolve(undefined)
-      : startElasticMq({ port: options.sqsPort, queues: configuredQueueNames(config.sqs), region: config.sqs.region, localStack, log }).then(
+      : startElasticMq({ port: options.sqsPort, queues: configuredQueueNames(config.sqs), region: config.sqs.region, dataDir: options.sqsDataDir, localStack, log }).then(
           (running) => (elasticMq = running),
         );
     const temporalReady = config.temporal.address

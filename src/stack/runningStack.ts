@@ -36,6 +36,8 @@ export interface RunningStackRecord {
   startedAt: string;
   env: Partial<Record<(typeof RUNNING_STACK_VARIABLES)[number], string>>;
   webUi?: string;
+  /** Its codec server, for `npm run temporal` (TEMPORAL_CODEC_ENDPOINT). */
+  codecServer?: string;
   /**
    * The stack runs with the local stack's generated secrets (NOTIFY_DATA_DIR/local-secrets.env):
    * a client of it needs them too, though the record gives it a TEMPORAL_ADDRESS.

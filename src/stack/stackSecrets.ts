@@ -25,6 +25,6 @@ export function codecBanner(codec: RunningCodecServer | undefined, secretsFile: 
     `  Codec server  ${codec.url}  decrypts payloads for operators with the token (${tokenFrom})`,
     `    Web UI       sign in once at ${codec.url}/login, then in the UI's Codec Server settings choose "Use my browser`,
     `                 setting", endpoint ${codec.url}, and tick "Include cross-origin credentials"`,
-    `    temporal CLI --codec-endpoint ${codec.url} --codec-auth "Bearer $NOTIFY_CODEC_SERVER_TOKEN"`,
+    `    other tools  --codec-endpoint ${codec.url} --codec-auth "Bearer $NOTIFY_CODEC_SERVER_TOKEN"`,
   ];
 }

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system on one machine. Provisions what is missing, starts the Temporal
  * dev server (SQLite under the data dir, so sleeping workflows survive a restart; Web UI;
- * search attributes registered), ElasticMQ with the configured queues, the codec server (the Web
+ * search attributes registered), ElasticMQ with the configured queues (its messages kept under the
+ * data dir too, so staged messages survive a restart), the codec server (the Web
  * UI's endpoint for decrypting payloads) and one worker in-process. Without TEMPORAL_ADDRESS it
  * generates the local stack's keys and token once (src/security/localSecrets.ts). With
  * TEMPORAL_ADDRESS or AWS_ENDPOINT_URL_SQS set, that server is used instead of starting one.
@@ -18,10 +19,11 @@ import { startLocalServers, type LocalServers } from './localServers';
 import { assertNoRunningStack, runningStackFile, stackVariables, writeRunningStack } from './runningStack';
 import { stderrLog } from './progress';
 import { codecBanner, configWithLocalSecrets } from './stackSecrets';
+import { temporalCliPath } from './temporalCliMain';
 import { webUiListUrl } from './webUiLinks';
 import { createConfiguredWorker } from '../workers/createWorker';
 
-async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined): Promise<void> {
+async function printBanner(servers: LocalServers, dbFilename: string, sqsDataDir: string, codec: RunningCodecServer | undefined): Promise<void> {
   const { config, started } = servers;
   // Without TEMPORAL_ADDRESS the keys came from the local stack's file (configWithLocalSecrets).
   const secretsFile = started.temporal ? resolve(localSecretsFile(config.localStack.dataDir)) : undefined;
@@ -29,18 +31,27 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
   const queues = await resolveQueueUrls(sqs, config.sqs).finally(() => sqs.destroy());
   const ui = started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : '(the server at TEMPORAL_ADDRESS has its own)';
   const held = started.temporal ? webUiListUrl(ui, config.temporal.namespace, "NotificationStatus = 'held'") : undefined;
+  const temporalCli = await temporalCliPath().catch(() => undefined);
   console.log(
     [
       '',
       'local stack is running',
       `  Temporal    ${config.temporal.address}  namespace ${config.temporal.namespace}  ${started.temporal ? `dev server, data in ${dbFilename}` : '(TEMPORAL_ADDRESS)'}`,
       `  Web UI      ${ui}`,
-      ...(held ? [`    held notifications  ${held}`, '    (Configure Columns: add NotificationStatus and NotificationReleaseAt; the README shows how)'] : []),
-      `  SQS         ${config.sqs.endpoint}  ${started.sqs ? 'ElasticMQ' : '(AWS_ENDPOINT_URL_SQS)'}`,
+      ...(held
+        ? [
+            `    held notifications  ${held}`,
+            '    (Configure Columns, the sliders icon below the list: add NotificationStatus, NotificationReleaseAt,',
+            '     NotificationCategory and NotificationChannel; the README shows how)',
+          ]
+        : []),
+      `  SQS         ${config.sqs.endpoint}  ${started.sqs ? `ElasticMQ, messages kept in ${sqsDataDir}` : '(AWS_ENDPOINT_URL_SQS)'}`,
       `    delivery      ${queues.delivery}`,
       `    legacy wait   ${queues.legacyWait}`,
       `    dead letter   ${queues.deadLetter}`,
+      '    peek          npm run cli -- queue peek   (the messages, decoded, left on the queue)',
       ...codecBanner(codec, secretsFile),
+      ...(temporalCli ? [`  temporal    npm run temporal -- workflow show -w notification-<id> --detailed`, `              (${temporalCli}, pointed at this stack and its codec server)`] : []),
       `  worker      polling task queue "${config.temporal.taskQueue}"`,
       '',
       `In another shell, \`npm run cli -- …\` finds it (${runningStackFile(config.localStack.dataDir)}); other programs need:`,
@@ -59,6 +70,8 @@ async function main(): Promise<void> {
   // Before any port is tried: "port 8081 is taken" would not say that it is our own stack.
   assertNoRunningStack(config.localStack.dataDir);
   const dbFilename = resolve(config.localStack.dataDir, 'temporal.sqlite');
+  // ElasticMQ keeps its messages beside it: a message staged with a delay survives a restart, as its workflow does.
+  const sqsDataDir = resolve(config.localStack.dataDir, 'elasticmq');
   let servers: LocalServers | undefined;
   let codec: RunningCodecServer | undefined;
   let worker: Worker | undefined;
@@ -100,6 +113,7 @@ async function main(): Promise<void> {
     temporalUiPort: config.localStack.temporalUiPort,
     dbFilename,
     sqsPort: config.localStack.sqsPort,
+    sqsDataDir,
     serverLogLevel: 'error',
     log: stderrLog,
   });
@@ -109,11 +123,12 @@ async function main(): Promise<void> {
     // As every worker process does (src/workers/main.ts): bring the schedules to their spec.
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config))}`);
     stderrLog(`schedule ${REPORT_SCHEDULE_ID} ${await ensureReportSchedule(servers.env.client, servers.config)}`);
-    await printBanner(servers, dbFilename, codec);
+    await printBanner(servers, dbFilename, sqsDataDir, codec);
     removeRecord = await writeRunningStack(config.localStack.dataDir, {
       kind: 'local',
       env: stackVariables(servers.config),
       webUi: servers.started.temporal ? `http://localhost:${config.localStack.temporalUiPort}` : undefined,
+      codecServer: codec?.url,
       // Without TEMPORAL_ADDRESS it runs on the generated secrets, which the CLI of a second shell then reads too.
       localSecrets: !config.temporal.address,
     });

@@ -15,13 +15,21 @@ import { createSqsClient, queueDepth, resolveQueueUrls } from '../../sqs';
 import { temporalAddress, temporalConnectionOptions } from '../../temporalConnection';
 import type { ReconcileResult } from '../../workflows/reconcileLegacyQueue';
 import { UsageError, type CliCommand } from '../command';
+import { assertStackFor, stoppedError, usesLocalStack } from '../localStack';
 import { readNotificationFile } from '../notificationJson';
 import { createProgressBar } from '../progressBar';
 
 async function withTemporal<T>(config: Config, use: (client: Client) => Promise<T>): Promise<T> {
+  assertStackFor(config);
   const dataConverter = dataConverterFromConfig(config);
   const address = temporalAddress(config);
-  const connection = await Connection.connect(await temporalConnectionOptions(config.temporal, address));
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...(await temporalConnectionOptions(config.temporal, address)), connectTimeout: CONNECT_TIMEOUT_MS });
+  } catch (error) {
+    if (usesLocalStack(config)) throw stoppedError(config, `nothing answers at ${address}`);
+    throw error;
+  }
   try {
     return await use(new Client({ connection, namespace: config.temporal.namespace, dataConverter }));
   } finally {
@@ -36,6 +44,9 @@ function seconds(value: string | undefined, name: string, fallback: number): num
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < 1) throw new UsageError(`${name} must be a whole number of seconds, at least 1 (got ${JSON.stringify(value)})`);
   return parsed;
 }
+
+/** As withClient: a server that is not there is said so in 2 s. */
+const CONNECT_TIMEOUT_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,6 +88,7 @@ export const drainCommand: CliCommand = {
     const { values } = parseArgs({ args, options: { 'max-seconds': { type: 'string' } } });
     const maxSeconds = seconds(values['max-seconds'], '--max-seconds', 600);
     const config = loadConfig(io.env);
+    assertStackFor(config, { sqs: true });
     const sqs = createSqsClient(config.sqs);
     const { legacyWait } = await resolveQueueUrls(sqs, config.sqs);
     const initial = await queueDepth(sqs, legacyWait);
@@ -177,6 +189,7 @@ export const legacySendCommand: CliCommand = {
     });
     if (values.file !== undefined) {
       const config = loadConfig(io.env);
+      assertStackFor(config, { sqs: true });
       const sqs = createSqsClient(config.sqs);
       const { legacyWait } = await resolveQueueUrls(sqs, config.sqs);
       // The body as the file holds it, less a final newline: a producer's message, byte for byte.
@@ -190,6 +203,7 @@ export const legacySendCommand: CliCommand = {
     if (!Number.isInteger(count) || count < 1) throw new UsageError('--count is a whole number of at least 1');
     if (!['plain', 'double', 'mixed'].includes(encoding)) throw new UsageError('--encoding is plain, double or mixed');
     const config = loadConfig(io.env);
+    assertStackFor(config, { sqs: true });
     const sqs = createSqsClient(config.sqs);
     const { legacyWait } = await resolveQueueUrls(sqs, config.sqs);
     const bodies = demoLegacyBodies({

@@ -1,10 +1,11 @@
 /** Operator commands on single notifications: schedule, status, cancel, reschedule, consent; find one recipient's. */
 import { parseArgs } from 'node:util';
+import { NotificationNotHeldError, type NotificationClient } from '../../client';
 import { loadConfig, type Config } from '../../config';
-import { InvalidNotificationError, parseNotification, parseReschedule, type Reschedule } from '../../notification';
+import { InvalidNotificationError, parseNotification, parseReschedule, type NotificationResult, type Reschedule } from '../../notification';
 import { UsageError, writeLine, type CliCommand, type CliIo } from '../command';
 import { withClient } from '../withClient';
-import { foundLine, statusLines, type DisplayContext } from '../display';
+import { cancelLines, changedLines, foundLine, localInstant, statusLines, tooLateLine, type DisplayContext } from '../display';
 import { notificationFromJson, readNotificationFile } from '../notificationJson';
 
 /** The positional arguments, exactly `count` of them, or a usage error. */
@@ -13,6 +14,29 @@ function positionals(args: string[], count: number): string[] {
     throw new UsageError(`expected ${count} argument${count === 1 ? '' : 's'}`);
   }
   return args;
+}
+
+/**
+ * A consent change or reschedule: a sentence and the notification's new standing, or with `--json`
+ * its result as JSON. Too late (staged, sent, ended): a sentence saying where it is instead, exit 1.
+ */
+async function change(
+  io: CliIo,
+  config: Config,
+  json: boolean,
+  what: { id: string; done: string; attempted: string },
+  apply: (client: NotificationClient) => Promise<NotificationResult>,
+): Promise<number> {
+  try {
+    const result = await withClient(config, apply);
+    if (json) await writeLine(io.stdout, JSON.stringify(result));
+    else for (const line of changedLines(what.id, what.done, result, display(config, io))) await writeLine(io.stdout, line);
+    return 0;
+  } catch (error) {
+    if (json || !(error instanceof NotificationNotHeldError)) throw error;
+    await writeLine(io.stderr, tooLateLine(what.id, what.attempted, error.result, display(config, io)));
+    return 1;
+  }
 }
 
 /** The positional arguments and a `--json` flag. */
@@ -89,12 +113,18 @@ export const statusCommand: CliCommand = {
 
 export const cancelCommand: CliCommand = {
   name: 'cancel',
-  summary: 'cancel a held notification (says what happened instead if it was too late)',
-  usage: 'cancel <notificationId>',
+  summary: 'cancel a held notification (says where it is instead if it was too late, and exits 1)',
+  usage: 'cancel <notificationId> [--json]',
   async run(args, io) {
-    const [id] = positionals(args, 1);
-    const outcome = await withClient(loadConfig(io.env), (client) => client.cancel(id!));
-    await writeLine(io.stdout, JSON.stringify(outcome));
+    const { positional: [id], json } = withJsonFlag(args, 1);
+    const config = loadConfig(io.env);
+    const { outcome, result } = await withClient(config, async (client) => {
+      const outcome = await client.cancel(id!);
+      // Too late: the outcome says the status; the status says since when it is on the queue.
+      return { outcome, result: outcome.cancelled || json ? undefined : await client.status(id!) };
+    });
+    if (json) await writeLine(io.stdout, JSON.stringify(outcome));
+    else for (const line of cancelLines(id!, outcome, result, display(config, io))) await writeLine(outcome.cancelled ? io.stdout : io.stderr, line);
     return outcome.cancelled ? 0 : 1;
   },
 };
@@ -102,33 +132,33 @@ export const cancelCommand: CliCommand = {
 export const rescheduleCommand: CliCommand = {
   name: 'reschedule',
   summary: 'move a held notification to not before an instant ("none" clears it); the quiet window still applies',
-  usage: 'reschedule <notificationId> <ISO-8601 instant | none>',
+  usage: 'reschedule <notificationId> <ISO-8601 instant | none> [--json]',
   async run(args, io) {
-    const [id, instant] = positionals(args, 2);
+    const { positional: [id, instant], json } = withJsonFlag(args, 2);
     // Checked before connecting: an instant without its offset would be read in this host's zone.
-    let change: Reschedule;
+    let requested: Reschedule;
     try {
-      change = parseReschedule({ notBefore: instant === 'none' ? null : instant });
+      requested = parseReschedule({ notBefore: instant === 'none' ? null : instant });
     } catch (error) {
       throw error instanceof InvalidNotificationError ? new UsageError(error.message) : error;
     }
-    const { notBefore } = change;
-    const result = await withClient(loadConfig(io.env), (client) => client.reschedule(id!, notBefore));
-    await writeLine(io.stdout, JSON.stringify(result));
-    return 0;
+    const { notBefore } = requested;
+    const config = loadConfig(io.env);
+    const context = display(config, io);
+    const done = notBefore === null ? 'its not-before time cleared' : `rescheduled to not before ${localInstant(notBefore, context)}`;
+    return change(io, config, json, { id: id!, done, attempted: 'reschedule' }, (client) => client.reschedule(id!, notBefore));
   },
 };
 
 export const consentCommand: CliCommand = {
   name: 'consent',
   summary: "record the recipient's night-time consent for a held notification (given | withdrawn)",
-  usage: 'consent <notificationId> <given | withdrawn>',
+  usage: 'consent <notificationId> <given | withdrawn> [--json]',
   async run(args, io) {
-    const [id, consent] = positionals(args, 2);
+    const { positional: [id, consent], json } = withJsonFlag(args, 2);
     if (consent !== 'given' && consent !== 'withdrawn') throw new UsageError('consent is "given" or "withdrawn"');
-    const result = await withClient(loadConfig(io.env), (client) => client.updateConsent(id!, consent === 'given'));
-    await writeLine(io.stdout, JSON.stringify(result));
-    return 0;
+    const config = loadConfig(io.env);
+    return change(io, config, json, { id: id!, done: `night-time consent ${consent}`, attempted: 'change the consent' }, (client) => client.updateConsent(id!, consent === 'given'));
   },
 };
 

@@ -4,6 +4,7 @@ import { InvalidReportRangeError, reportInterval } from '../../report/reportRang
 import { verifyReport } from '../../report/manifest';
 import { reportSigningKey, writeComplianceReport } from '../../report/writeReport';
 import { UsageError, writeLine, type CliCommand } from '../command';
+import { assertStackFor } from '../localStack';
 import { withClient } from '../withClient';
 
 async function verify(args: string[], io: Parameters<CliCommand['run']>[1]): Promise<number> {
@@ -42,6 +43,8 @@ export const reportCommand: CliCommand = {
       throw error;
     }
     const config = loadConfig(io.env);
+    // "No local stack found" before "no signing key": the stack generates the key.
+    assertStackFor(config);
     reportSigningKey(config);
     const written = await withClient(config, (client) =>
       writeComplianceReport({ client: client.temporal, config, ...(io.now ? { now: io.now } : {}) }, { fromDate, toDate }, values.out ?? config.report.dir),

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
         kind: 'cluster',
         env: stackVariables(cluster.config),
         webUi: cluster.addresses.webUi,
+        codecServer: codec?.url,
         pids: cluster.pids(),
         localSecrets: !config.temporal.address,
       });

@@ -45,10 +45,10 @@ import {
 } from '../notification';
 import {
   assertValidPolicy,
-  coversLegalWindow,
   DEFAULT_POLICY,
   isHeldCategory,
   isStageable,
+  keepsLawWindow,
   morningOf,
   NO_MORNING_CAP,
   nextAllowedSendTime,
@@ -187,6 +187,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       window: `${policy.quietStart}-${policy.quietEnd}`,
       ...(delivery ? { receivableAt: delivery.releasedAt } : {}),
       ...(decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+      ...(delivery?.zoneData ? { zoneData: delivery.zoneData } : {}),
     });
   /** Decides again at `atMs` (now, or later) after a consent change, a reschedule or a closed send window. */
   const redecide = (atMs: number = Date.now()): NotificationResult => {
@@ -592,10 +593,10 @@ function validatedPolicy(policy: QuietHoursPolicy): QuietHoursPolicy {
  * configuration can allow this. Asked only then, so a lawful policy costs nothing.
  */
 async function policyWithinLaw(policy: QuietHoursPolicy): Promise<QuietHoursPolicy> {
-  if (coversLegalWindow(policy)) return policy;
+  if (keepsLawWindow(policy)) return policy;
   if (await narrowerQuietHoursAllowed()) return policy;
   throw ApplicationFailure.nonRetryable(
-    `the quiet window ${policy.quietStart}–${policy.quietEnd} is narrower than the law's 21:00–08:00, and this worker does not allow that (NOTIFY_ALLOW_NARROWER_QUIET_HOURS)`,
+    `the quiet window ${policy.quietStart}–${policy.quietEnd} in ${policy.defaultTimeZone} does not keep the law's 21:00–08:00 (for a recipient without a zone, in Asia/Seoul), and this worker does not allow that (NOTIFY_ALLOW_NARROWER_QUIET_HOURS)`,
     FAILURE_TYPES.invalidPolicy,
   );
 }

@@ -596,7 +596,7 @@ async function policyWithinLaw(policy: QuietHoursPolicy): Promise<QuietHoursPoli
   if (keepsLawWindow(policy)) return policy;
   if (await narrowerQuietHoursAllowed()) return policy;
   throw ApplicationFailure.nonRetryable(
-    `the quiet window ${policy.quietStart}–${policy.quietEnd} in ${policy.defaultTimeZone} does not keep the law's 21:00–08:00 (for a recipient without a zone, in Asia/Seoul), and this worker does not allow that (NOTIFY_ALLOW_NARROWER_QUIET_HOURS)`,
+    `the quiet window ${policy.quietStart}–${policy.quietEnd} with default zone ${policy.defaultTimeZone} is narrower than the law's 21:00–08:00 (on every recipient's clock, and in Asia/Seoul for a recipient without a zone), and this worker does not allow that (NOTIFY_ALLOW_NARROWER_QUIET_HOURS)`,
     FAILURE_TYPES.invalidPolicy,
   );
 }

@@ -41,7 +41,7 @@ export function compareZoneData(a: string, b: string): number | undefined {
  */
 export function zoneDataBanner(version = zoneDataVersion(), env: NodeJS.ProcessEnv = process.env): { line: string; warning?: string } {
   const source = env.ICU_TIMEZONE_FILES_DIR ? `ICU_TIMEZONE_FILES_DIR=${env.ICU_TIMEZONE_FILES_DIR}` : `Node ${process.version}'s built-in ICU`;
-  const line = `zone data  IANA ${version} (${source})`;
+  const line = `zone data   IANA ${version} (${source})`;
   const order = compareZoneData(version, NEWEST_TESTED_ZONE_DATA);
   if (order !== undefined && order >= 0) return { line };
   return {

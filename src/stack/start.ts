@@ -20,6 +20,7 @@ import { stderrLog } from './progress';
 import { codecBanner, configWithLocalSecrets } from './stackSecrets';
 import { webUiListUrl } from './webUiLinks';
 import { createConfiguredWorker } from '../workers/createWorker';
+import { zoneDataBanner } from '../zoneData';
 
 async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined): Promise<void> {
   const { config, started } = servers;
@@ -42,6 +43,7 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
       `    dead letter   ${queues.deadLetter}`,
       ...codecBanner(codec, secretsFile),
       `  worker      polling task queue "${config.temporal.taskQueue}"`,
+      `  ${zoneDataBanner().line}`,
       '',
       `In another shell, \`npm run cli -- …\` finds it (${runningStackFile(config.localStack.dataDir)}); other programs need:`,
       `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,

@@ -179,7 +179,7 @@ export async function verifyReport(dir: string, key: Buffer): Promise<VerifyResu
   }
   if (versions.length === 0) {
     // Nothing in a report's place: still say what a bare directory lacks.
-    await readSignedManifest(dir, key, '', problems);
+    await readSignedManifest(dir, key, `${dir} `, problems);
     return { ok: false, problems: problems.length ? problems : [`${dir}: no report in it`], files: 0, versions: [] };
   }
   const target = asVersion ? versions.find((place) => place.dir === dir || basename(place.dir) === basename(dir)) : versions.at(-1);

@@ -14,7 +14,7 @@ import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
 import type { NotificationInput } from '../src/notification';
-import { nextWholeMinute, policyEndingAt, type QuietHoursPolicy } from '../src/policy';
+import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt, type Rehearsal } from '../src/policy';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import type { reconcileLegacyQueueWorkflow } from '../src/workflows/reconcileLegacyQueue';
 import { benchNotifications, deleteQueue, freshQueue, log, sleep, waitForCount } from './common';
@@ -37,7 +37,7 @@ export interface PathCost {
 }
 
 /** One notification's path: schedules n and resolves once all are closed. */
-type PathRun = (context: { client: (policy: QuietHoursPolicy, extra?: object) => NotificationClient; taskQueue: string; runId: string; n: number }) => Promise<void>;
+type PathRun = (context: { client: (rehearsal: Rehearsal, extra?: object) => NotificationClient; taskQueue: string; runId: string; n: number }) => Promise<void>;
 
 export async function runActionCost(options: { config: Config; bench: BenchSqs; target: TemporalTargetFactory; n: number }): Promise<PathCost[]> {
   const { config, bench, n } = options;
@@ -50,17 +50,17 @@ export async function runActionCost(options: { config: Config; bench: BenchSqs; 
     await freshQueue(bench.sqs, 'bench-cost-wait'),
     await freshQueue(bench.sqs, 'bench-cost-dead'),
   ];
-  const clientFor = (policy: QuietHoursPolicy, extra: object = {}) =>
-    new NotificationClient({ client: target.env.client, taskQueue, policy, recipientHashKey: hashKey, prestageSeconds: 0, ...extra });
-  // By day: the window ended a minute ago.
-  const byDay = policyEndingAt(Math.floor(Date.now() / 60_000) * 60_000 - 60_000, config.policy);
+  const clientFor = (rehearsal: Rehearsal, extra: object = {}) =>
+    new NotificationClient({ client: target.env.client, taskQueue, policy: rehearsal.policy, recipientHashKey: hashKey, prestageSeconds: 0, ...extra });
+  // By day: the window ended a minute ago (for recipients in the rehearsal's zone).
+  const byDay = rehearsalEndingAt(Math.floor(Date.now() / 60_000) * 60_000 - 60_000, config.policy);
   const worker = await createBenchWorker({
     config,
     target,
     sqs: bench.sqs,
     taskQueue,
     queues: { deliveryQueueUrl, legacyWaitQueueUrl: waitQueueUrl, deadLetterQueueUrl },
-    schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: byDay, recipientHashKey: hashKey }),
+    schedulerFor: (temporal) => new NotificationClient({ client: temporal, taskQueue, policy: byDay.policy, recipientHashKey: hashKey }),
   });
   const running = worker.run();
   const closed = (label: string, count: number) =>
@@ -68,28 +68,31 @@ export async function runActionCost(options: { config: Config; bench: BenchSqs; 
   const inputs = (label: string, count: number): NotificationInput[] =>
     benchNotifications(`${runId}`, count).map((input, index) => ({ ...input, notificationId: `${label}-${runId}-${index}` }));
   /** Held until a whole minute about 40 s ahead. */
-  const heldUntilSoon = () => policyEndingAt(nextWholeMinute(40_000, Date.now()), config.policy);
+  const heldUntilSoon = () => rehearsalEndingAt(nextWholeMinute(40_000, Date.now()), config.policy);
 
   const paths: [string, PathRun][] = [
     ['at once', async ({ n: count }) => {
-      await clientFor(byDay).scheduleMany(inputs('once', count));
+      await clientFor(byDay).scheduleMany(inRehearsalZone(inputs('once', count), byDay));
       await closed('once', count);
     }],
     ['held, sent at the release', async ({ n: count }) => {
-      await clientFor(heldUntilSoon()).scheduleMany(inputs('held', count));
+      const held = heldUntilSoon();
+      await clientFor(held).scheduleMany(inRehearsalZone(inputs('held', count), held));
       await closed('held', count);
     }],
     ['held, staged', async ({ n: count }) => {
-      await clientFor(heldUntilSoon(), { prestageSeconds: 900 }).scheduleMany(inputs('staged', count));
+      const staged = heldUntilSoon();
+      await clientFor(staged, { prestageSeconds: 900 }).scheduleMany(inRehearsalZone(inputs('staged', count), staged));
       await closed('staged', count);
     }],
     ['morning cap 2, four per recipient', async ({ n: count }) => {
       const ads = inputs('capped', count).map((input, index) => ({ ...input, category: 'advertising' as const, recipient: { id: `cap-${runId}-${Math.floor(index / 4)}` } }));
-      await clientFor(heldUntilSoon(), { morningCap: { cap: 2, overflow: 'drop' } }).scheduleMany(ads);
+      const capped = heldUntilSoon();
+      await clientFor(capped, { morningCap: { cap: 2, overflow: 'drop' } }).scheduleMany(inRehearsalZone(ads, capped));
       await closed('capped', count);
     }],
     ['legacy message, reconciled', async ({ n: count }) => {
-      await sendRawMessages(bench.sqs, waitQueueUrl, demoLegacyBodies({ count, encoding: 'mixed', runId }));
+      await sendRawMessages(bench.sqs, waitQueueUrl, demoLegacyBodies({ count, encoding: 'mixed', runId, timeZone: byDay.timeZone }));
       await target.env.client.workflow.execute<typeof reconcileLegacyQueueWorkflow>('reconcileLegacyQueueWorkflow', { taskQueue, workflowId: `bench-cost-reconcile-${runId}`, args: [{ maxRunSeconds: 600 }] });
       await waitForCount(target.env.client, `TaskQueue = '${taskQueue}' AND WorkflowType = 'notificationWorkflow' AND ExecutionStatus != 'Running' AND WorkflowId STARTS_WITH 'notification-legacy-'`, count, { pollMs: 500, stallMs: 120_000, what: 'legacy closed' });
     }],

@@ -13,7 +13,7 @@
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
 import { demoLegacyBodies, sendRawMessages } from '../src/legacy/legacySender';
-import { nextWholeMinute, policyEndingAt } from '../src/policy';
+import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt, zoneWhereAfternoon } from '../src/policy';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import type { reconcileLegacyQueueWorkflow, ReconcileResult } from '../src/workflows/reconcileLegacyQueue';
 import { benchNotifications, cpuByComponent, cpuDelta, deleteQueue, freshQueue, log } from './common';
@@ -72,6 +72,11 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
     await freshQueue(bench.sqs, 'bench-reconcile-dead'),
   ];
   const hashKey = recipientHashKeyFromConfig(config);
+  /**
+   * Every recipient's zone: where an hour from now is about 18:00. Each pass's rehearsal ends an hour
+   * after it starts, about 17:00 to 19:00 there, so the recipients are held through the pass.
+   */
+  const recipientZone = zoneWhereAfternoon(nextWholeMinute(3_600_000, Date.now()));
   const perNotification = (from: Record<string, number>, to: Record<string, number>) =>
     Object.fromEntries(Object.entries(cpuDelta(from, to)).map(([name, ms]) => [name, Math.round((ms / n) * 100) / 100]));
 
@@ -84,7 +89,7 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
     const target = await options.target(config);
     const taskQueue = `bench-reconcile-${runId}-${name}`;
     // Held an hour: nothing is sent while a pass runs.
-    const policy = policyEndingAt(nextWholeMinute(3_600_000, Date.now()), config.policy);
+    const { policy } = rehearsalEndingAt(nextWholeMinute(3_600_000, Date.now()), config.policy);
     const settings = { taskQueue, policy, recipientHashKey: hashKey, prestageSeconds: 0 };
     const worker = await createBenchWorker({
       config,
@@ -114,7 +119,7 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
   /** Times scheduleMany of n notifications (held, so nothing is sent). */
   const intakePass = () =>
     onFreshServer('intake', async ({ client }) => {
-      const scheduled = await client.scheduleMany(benchNotifications(runId, n));
+      const scheduled = await client.scheduleMany(inRehearsalZone(benchNotifications(runId, n), { timeZone: recipientZone }));
       const failed = scheduled.filter((result) => !result.ok || !result.started);
       if (failed.length > 0) throw new Error(`${failed.length} of ${n} were not started by scheduleMany`);
       return {};
@@ -137,8 +142,8 @@ export async function runReconcileVsIntake(options: { config: Config; bench: Ben
   try {
     log(`${options.label}: scheduleMany of ${n}, then the reconciler on ${n} legacy messages without ids and ${n} with, each on a fresh server`);
     const intake = await intakePass();
-    const withoutIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId }), 'content-ids');
-    const withIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId: `${runId}-ids`, withIds: true }), 'own-ids');
+    const withoutIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId, timeZone: recipientZone }), 'content-ids');
+    const withIds = await reconcilePass(demoLegacyBodies({ count: n, encoding: 'mixed', runId: `${runId}-ids`, withIds: true, timeZone: recipientZone }), 'own-ids');
     const row: ReconcileResultRow = {
       n,
       freshServerPerPass: true,

@@ -17,7 +17,7 @@ import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
 import type { Config } from '../src/config';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
-import { morningSpreadOffsetMs, nextWholeMinute, policyEndingAt } from '../src/policy';
+import { inRehearsalZone, morningSpreadOffsetMs, nextWholeMinute, rehearsalEndingAt } from '../src/policy';
 import { dataConverterFromConfig, FAILURE_CONVERTER_PATH } from '../src/security/dataConverter';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
 import { ensureQueue } from '../src/sqs';
@@ -194,7 +194,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
   const workerPids = () => (workerProcesses.length > 0 ? workerProcesses.map((worker) => worker.pid) : [process.pid]);
   try {
     const policyBase = config.policy;
-    const placeholderPolicy = policyEndingAt(nextWholeMinute(60_000, Date.now()), { ...policyBase, morningSpreadSeconds: spreadSeconds });
+    const placeholderPolicy = rehearsalEndingAt(nextWholeMinute(60_000, Date.now()), { ...policyBase, morningSpreadSeconds: spreadSeconds }).policy;
     if (options.workerProcesses) {
       if (!target.addWorker) throw new Error(`${target.description} cannot start worker processes`);
       const env = {
@@ -229,7 +229,8 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     // Under a morning cap the gates' plans freeze a minute before the send window: intake must end before that.
     const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs + (options.morningCap ? 60_000 : 0), Date.now());
     const windowOpensMs = releaseAtMs - leadMs;
-    const policy = policyEndingAt(releaseAtMs, { ...policyBase, morningSpreadSeconds: spreadSeconds });
+    const rehearsal = rehearsalEndingAt(releaseAtMs, { ...policyBase, morningSpreadSeconds: spreadSeconds });
+    const policy = rehearsal.policy;
     const notifications = new NotificationClient({ client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config), morningCap: options.morningCap });
     log(
       `${options.label}: scheduling ${n} held until ${new Date(releaseAtMs).toISOString()} (staging lead ${prestageSeconds} s, ` +
@@ -239,7 +240,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     const scheduleStart = performance.now();
     // Starts still unanswered when the send window opens are too late, and a server that has stopped
     // answering must not hold the run forever: every call of the intake ends by then.
-    const results = await client.withDeadline(windowOpensMs, () => notifications.scheduleMany(inputs, { concurrency: options.scheduleConcurrency }));
+    const results = await client.withDeadline(windowOpensMs, () => notifications.scheduleMany(inRehearsalZone(inputs, rehearsal), { concurrency: options.scheduleConcurrency }));
     const scheduleMs = performance.now() - scheduleStart;
     const lastStartAt = Date.now();
     const failed = results.filter((result) => !result.ok || !result.started);
@@ -473,14 +474,15 @@ export async function runSleeping(options: { config: Config; n: number; maxCache
     const persistenceBefore = await target.persistenceRequests();
     const cpuBefore = target.cpuMs();
     const releaseAtMs = nextWholeMinute(6 * 3600_000, Date.now());
-    const policy = policyEndingAt(releaseAtMs, { ...config.policy, morningSpreadSeconds: 0 });
+    const rehearsal = rehearsalEndingAt(releaseAtMs, { ...config.policy, morningSpreadSeconds: 0 });
+    const policy = rehearsal.policy;
     const client = new NotificationClient({ client: target.env.client, taskQueue, policy, prestageSeconds, recipientHashKey: recipientHashKeyFromConfig(config) });
     log(`${options.label ?? 'sleeping'}: scheduling ${n} held for ~6 h (staging lead ${prestageSeconds} s, worker caching ${options.maxCachedWorkflows} workflows, dev server on SQLite ${dbDir})`);
     const start = performance.now();
     const chunk = 10_000;
     for (let offset = 0; offset < n; offset += chunk) {
       const inputs = benchNotifications(runId, Math.min(n, offset + chunk)).slice(offset);
-      const results = await client.scheduleMany(inputs);
+      const results = await client.scheduleMany(inRehearsalZone(inputs, rehearsal));
       const failed = results.filter((result) => !result.ok || !result.started);
       if (failed.length > 0) throw new Error(`${failed.length} notifications were not started: ${JSON.stringify(failed[0])}`);
       log(`  ${offset + inputs.length} scheduled (${Math.round(((offset + inputs.length) * 1000) / (performance.now() - start))}/s)`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { MAX_PRESTAGE_SECONDS } from './policy/staging';
-import { coversLegalWindow, LEGAL_QUIET_WINDOW } from './policy/quietWindow';
+import { narrowerThanLawReason } from './policy/policy';
 import { isSupportedTimeZone } from './policy/zone';
 
 const booleanFromEnv = z
@@ -311,12 +311,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = parsed.data;
   const tlsWanted =
     raw.TEMPORAL_TLS ?? Boolean(raw.TEMPORAL_TLS_CLIENT_CERT_PATH || raw.TEMPORAL_API_KEY || raw.TEMPORAL_TLS_SERVER_NAME);
-  if (!raw.NOTIFY_ALLOW_NARROWER_QUIET_HOURS && !coversLegalWindow({ quietStart: raw.NOTIFY_QUIET_START, quietEnd: raw.NOTIFY_QUIET_END })) {
-    throw new ConfigError(
-      `Invalid configuration in the environment:\n  NOTIFY_QUIET_START, NOTIFY_QUIET_END: the window ${raw.NOTIFY_QUIET_START}–${raw.NOTIFY_QUIET_END} ` +
-        `is narrower than the law's ${LEGAL_QUIET_WINDOW.quietStart}–${LEGAL_QUIET_WINDOW.quietEnd} (art. 50); it may be wider, never narrower ` +
-        '(NOTIFY_ALLOW_NARROWER_QUIET_HOURS=true allows it for tests and benchmarks only)',
-    );
+  // The law's window is a floor, for recipients with a zone and (in Asia/Seoul) for those without.
+  const narrower = narrowerThanLawReason({ quietStart: raw.NOTIFY_QUIET_START, quietEnd: raw.NOTIFY_QUIET_END, defaultTimeZone: raw.NOTIFY_DEFAULT_TIME_ZONE });
+  if (narrower && !raw.NOTIFY_ALLOW_NARROWER_QUIET_HOURS) {
+    throw new ConfigError(`Invalid configuration in the environment:\n  ${narrower} (NOTIFY_ALLOW_NARROWER_QUIET_HOURS=true allows it for tests and benchmarks only)`);
   }
   if (Boolean(raw.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(raw.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
     throw new ConfigError(

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { digestBodyJson, isDigest, type Digest } from './digest';
 import { isLegacyForward, type Deliverable } from './notification';
+import { zoneDataVersion } from './zoneData';
 
 /** SQS's default (and, before 2025, largest) MaximumMessageSize; a queue may set 1 KiB–1 MiB. */
 export const SQS_DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -31,6 +32,8 @@ export interface DeliveryTimes {
   releaseReason: string;
   /** Decided under a quiet window narrower than the law's (NOTIFY_ALLOW_NARROWER_QUIET_HOURS, tests only). */
   narrowerThanLaw?: boolean;
+  /** The IANA time zone data of the worker that sent it (src/zoneData.ts), e.g. "2026e". */
+  zoneData?: string;
 }
 
 /**
@@ -84,6 +87,7 @@ export function deliveryMessageAttributes(deliverable: Deliverable | Digest, tim
     stagedAt: stringAttribute(times.stagedAt),
     releaseReason: stringAttribute(times.releaseReason),
     ...(times.narrowerThanLaw ? { quietHoursOverride: stringAttribute(NARROWER_THAN_LAW) } : {}),
+    ...(times.zoneData ? { zoneData: stringAttribute(times.zoneData) } : {}),
   };
 }
 
@@ -111,6 +115,8 @@ export function deliveryMessageBytes(deliverable: Deliverable, options: { narrow
     stagedAt: PLACEHOLDER_INSTANT,
     releaseReason: LONGEST_REASON,
     narrowerThanLaw: options.narrowerThanLaw,
+    // This process's own: a worker's has the same length ("2026e") unless its Node lacks ICU's data.
+    zoneData: zoneDataVersion(),
   };
   return messageBytes(deliveryMessageBody(deliverable), deliveryMessageAttributes(deliverable, times));
 }

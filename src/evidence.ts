@@ -24,6 +24,11 @@ export interface Evidence {
   receivableAt?: string;
   /** The decision was made under a window narrower than the law's. */
   narrowerThanLaw?: boolean;
+  /**
+   * The IANA time zone data the send was made with (e.g. "2026e"), as the worker that sent it
+   * reported. Absent in evidence recorded before it was kept, and for notifications never sent.
+   */
+  zoneData?: string;
 }
 
 const VERSION = '1';
@@ -39,6 +44,8 @@ export function formatEvidence(evidence: Evidence): string {
   ];
   if (evidence.receivableAt !== undefined) fields.push(['receivable', evidence.receivableAt]);
   if (evidence.narrowerThanLaw) fields.push(['narrowed', '1']);
+  // Only what cannot break the `key=value;` form: an IANA release name is letters and digits.
+  if (evidence.zoneData !== undefined && /^[A-Za-z0-9._-]+$/.test(evidence.zoneData)) fields.push(['tz', evidence.zoneData]);
   return fields.map(([key, value]) => `${key}=${value}`).join(';');
 }
 
@@ -59,5 +66,6 @@ export function parseEvidence(text: string | undefined): Evidence | undefined {
     window,
     ...(fields.has('receivable') ? { receivableAt: fields.get('receivable')! } : {}),
     ...(fields.get('narrowed') === '1' ? { narrowerThanLaw: true } : {}),
+    ...(fields.get('tz') ? { zoneData: fields.get('tz')! } : {}),
   };
 }

@@ -165,11 +165,15 @@ describe('preview, one notification from flags', () => {
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /narrower than the law/);
   });
-  test('NOTIFY_DEFAULT_TIME_ZONE applies to a recipient without a zone', async () => {
-    const run = await cli(['preview', '--at', '2026-11-23T22:00:00Z', '--json'], { env: { NOTIFY_DEFAULT_TIME_ZONE: 'Europe/London' } });
+  test('NOTIFY_DEFAULT_TIME_ZONE that moves the law\'s window is refused, naming it; with the override it applies, and the record says so', async () => {
+    const refused = await cli(['preview', '--at', '2026-11-23T22:00:00Z', '--json'], { env: { NOTIFY_DEFAULT_TIME_ZONE: 'Europe/London' } });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /NOTIFY_DEFAULT_TIME_ZONE: Europe\/London would let a recipient without a zone receive advertising between 21:00 and 08:00 in Korea/);
+    const run = await cli(['preview', '--at', '2026-11-23T22:00:00Z', '--json'], { env: { NOTIFY_DEFAULT_TIME_ZONE: 'Europe/London', NOTIFY_ALLOW_NARROWER_QUIET_HOURS: 'true' } });
     const [record] = jsonLines(run.stdout);
     assert.equal(record?.timeZone, 'Europe/London');
     assert.equal(record?.releaseAt, '2026-11-24T08:00:00.000Z');
+    assert.equal(record?.narrowerThanLaw, true);
   });
   test('--not-before and --expires-at', async () => {
     const later = jsonLines(
@@ -251,7 +255,7 @@ describe('preview --stdin, JSON lines', () => {
   test('a recipient without a zone gets NOTIFY_DEFAULT_TIME_ZONE, not the schema’s Asia/Seoul', async () => {
     const run = await cli(['preview', '--stdin', '--at', '2026-11-23T22:00:00Z'], {
       stdin: `${JSON.stringify(notification())}\n`,
-      env: { NOTIFY_DEFAULT_TIME_ZONE: 'America/New_York' },
+      env: { NOTIFY_DEFAULT_TIME_ZONE: 'America/New_York', NOTIFY_ALLOW_NARROWER_QUIET_HOURS: 'true' },
     });
     const [record] = jsonLines(run.stdout);
     assert.equal(record?.timeZone, 'America/New_York');

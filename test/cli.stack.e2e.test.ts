@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NOTIFICATION_FIELDS, parseNotification } from '../src/notification';
 import { ensureLocalSecrets } from '../src/security';
+import { spawnWorkerProcess } from '../src/stack/workerProcess';
 import { launchChromium } from './helpers/browser';
 import { commandsOf, readmeCommandBlocks } from './helpers/markdown';
 import { PROJECT_ROOT, userShell, type CliRun, type ForegroundProcess, type UserShell } from './helpers/userShell';
@@ -175,7 +176,7 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
     succeeded(await shell.cli(['cancel', id]), 'cancel');
   });
 
-  test('the compliance report: written from the dev server\'s visibility, verified, a changed byte refused, and written by the daily Schedule', { timeout: 180_000 }, async () => {
+  test('the compliance report: written from the dev server\'s visibility, a second run versioned beside the first, a copied day, a gap, a replaced version and a changed byte refused, and written by the daily Schedule', { timeout: 240_000 }, async () => {
     // An advertisement with night-time consent goes out at once, day or night.
     const id = `cli-report-${Date.now().toString(36)}`;
     const input = { notificationId: id, recipient: { id: 'shell-user-3', nightConsent: true }, channel: 'kakaotalk', category: 'advertising', payload: { template: 'report' } };
@@ -187,23 +188,60 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     const today = DateTime.now().setZone('Asia/Seoul').toISODate()!;
+    const yesterday = DateTime.now().setZone('Asia/Seoul').minus({ days: 1 }).toISODate()!;
     const out = join(shell.dataDir, 'my-reports');
     const report = await shell.cli(['report', '--date', today, '--out', out]);
     succeeded(report, 'report');
     assert.match(report.stdout, /^PASS: 0 advertisements receivable in the quiet window without consent/m);
-    const dir = join(out, today);
-    const json = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { counts: { byStatus: Record<string, number> }; released: { category: string; count: number }[] };
+    const first = join(out, today, 'v1');
+    assert.match(report.stdout, new RegExp(`report in ${first} `));
+    const json = JSON.parse(await readFile(join(first, 'report.json'), 'utf8')) as { counts: { byStatus: Record<string, number> }; released: { category: string; count: number }[] };
     assert.ok((json.counts.byStatus.delivered ?? 0) >= 1, JSON.stringify(json.counts));
     assert.ok(json.released.some((row) => row.category === 'advertising'), JSON.stringify(json.released));
+    // The decision names the zone data its worker (npm start's) decided with.
+    assert.match(stack.output(), new RegExp(`zone data +IANA ${process.versions.tz}`));
+    assert.deepEqual(Object.keys((JSON.parse(await readFile(join(first, 'report.json'), 'utf8')) as { zoneData: { byDay: Record<string, Record<string, number>> } }).zoneData.byDay[today] ?? {}), [process.versions.tz]);
 
-    const intact = await shell.cli(['report', 'verify', dir]);
-    succeeded(intact, 'report verify');
-    assert.match(intact.stdout, /intact \(4 files match the signed manifest\)/);
-    const html = join(dir, 'report.html');
+    // The same day again: a second version beside the sealed first, never in its place.
+    const again = await shell.cli(['report', '--date', today, '--out', out]);
+    succeeded(again, 'report (again)');
+    assert.match(again.stdout, /version 2: supersedes version 1, which stays beside it/);
+    assert.deepEqual((await readdir(join(out, today))).sort(), ['v1', 'v2']);
+    // Another day's report, for the copy below.
+    succeeded(await shell.cli(['report', '--date', yesterday, '--out', out]), 'report (yesterday)');
+
+    // Copies a user (or someone covering a day) makes: a report copied over another day's, a
+    // version removed, a first version replaced by another one made for the same day.
+    const scratch = (name: string) => join(shell.dataDir, name);
+    await rm(join(out, yesterday), { recursive: true });
+    await cp(join(out, today), join(out, yesterday), { recursive: true });
+    await cp(join(out, today), join(scratch('gap'), today), { recursive: true });
+    await rm(join(scratch('gap'), today, 'v1'), { recursive: true });
+    await cp(join(out, today), join(scratch('replaced'), today), { recursive: true });
+    succeeded(await shell.cli(['report', '--date', today, '--out', scratch('remade')]), 'report (remade)');
+    await rm(join(scratch('replaced'), today, 'v1'), { recursive: true });
+    await cp(join(scratch('remade'), today, 'v1'), join(scratch('replaced'), today, 'v1'), { recursive: true });
+
+    const [intact, intactVersion, copied, gap, replaced] = await Promise.all([
+      shell.cli(['report', 'verify', join(out, today)]),
+      shell.cli(['report', 'verify', join(out, today, 'v2')]),
+      shell.cli(['report', 'verify', join(out, yesterday)]),
+      shell.cli(['report', 'verify', join(scratch('gap'), today)]),
+      shell.cli(['report', 'verify', join(scratch('replaced'), today)]),
+    ]);
+    succeeded(intact, 'report verify (the day)');
+    assert.match(intact.stdout, /intact \(4 files match the signed manifest; versions v1–v2, each naming the one before\)/);
+    succeeded(intactVersion, 'report verify (v2)');
+    for (const [run, what] of [[copied, 'copied'], [gap, 'gap'], [replaced, 'replaced']] as const) assert.equal(run.code, 1, `${what}: ${run.stdout}${run.stderr}`);
+    assert.match(copied.stderr, new RegExp(`v1: manifest\\.json: names ${today}, but the report is in the place of ${yesterday}`));
+    assert.match(gap.stderr, /v1: missing: the versions of this report have a gap/);
+    assert.match(replaced.stderr, /v2: manifest\.json: the SHA-256 of v1's manifest it names does not match v1's manifest/);
+
+    const html = join(out, today, 'v2', 'report.html');
     const bytes = await readFile(html);
     bytes[100] = bytes[100]! ^ 1;
     await writeFile(html, bytes);
-    const changed = await shell.cli(['report', 'verify', dir]);
+    const changed = await shell.cli(['report', 'verify', join(out, today, 'v2')]);
     assert.equal(changed.code, 1, changed.stdout + changed.stderr);
     assert.match(changed.stderr, /report\.html: changed since the report was sealed/);
 
@@ -214,13 +252,26 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
     } finally {
       await connection.close();
     }
-    const yesterday = DateTime.now().setZone('Asia/Seoul').minus({ days: 1 }).toISODate()!;
     const daily = join(shell.dataDir, 'reports', yesterday);
-    for (let tries = 0; !(await readdir(daily).catch((): string[] => [])).includes('manifest.sig'); tries += 1) {
+    for (let tries = 0; !(await readdir(join(daily, 'v1')).catch((): string[] => [])).includes('manifest.sig'); tries += 1) {
       assert.ok(tries < 60, `no report in ${daily}`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     succeeded(await shell.cli(['report', 'verify', daily]), 'report verify (daily)');
+  });
+
+  test('a default zone that moves the law\'s window: the CLI and a worker refuse to start, naming NOTIFY_DEFAULT_TIME_ZONE', { timeout: 120_000 }, async () => {
+    const operator = { NOTIFY_DEFAULT_TIME_ZONE: 'America/Los_Angeles' };
+    const file = join(shell.dataDir, 'ad.json');
+    await writeFile(file, JSON.stringify({ notificationId: `cli-zone-${Date.now().toString(36)}`, recipient: { id: 'shell-user-4' }, channel: 'kakaotalk', category: 'advertising', payload: {} }));
+    const worker = spawnWorkerProcess({ env: { ...shell.env, ...operator, TEMPORAL_ADDRESS: `127.0.0.1:${shell.ports.temporal}`, NOTIFY_TASK_QUEUE: 'cli-zone-refused' }, code: 'sources', name: 'worker-los-angeles' });
+    const [scheduled, exited] = await Promise.all([shell.cli(['schedule', file], { env: operator }), worker.exited]);
+    assert.notEqual(scheduled.code, 0, scheduled.stdout + scheduled.stderr);
+    for (const said of [scheduled.stderr, worker.output()]) {
+      assert.match(said, /NOTIFY_DEFAULT_TIME_ZONE: America\/Los_Angeles would let a recipient without a zone receive advertising between 21:00 and 08:00 in Korea/);
+    }
+    assert.notEqual(exited, '0', worker.output());
+    assert.doesNotMatch(worker.output(), /worker polling/);
   });
 
   test('a second npm start says that a stack is already running, with its pid, instead of a taken port', { timeout: 120_000 }, async () => {

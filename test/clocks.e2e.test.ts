@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { NotificationClient } from '../src/client';
 import type { NotificationInput } from '../src/notification';
-import { nextWholeMinute, policyEndingAt } from '../src/policy';
+import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt } from '../src/policy';
 import { ensureQueue } from '../src/sqs';
 import { attribute, collectMessages } from './helpers/queues';
 import { startE2EStack, testRecipientHashKey, type E2EStack } from './helpers/stack';
@@ -65,10 +65,11 @@ describe('a worker whose clock is off by seconds never makes a message receivabl
       }),
     );
     const releaseAtMs = nextWholeMinute(30_000, Date.now());
-    const policy = policyEndingAt(releaseAtMs, stack.config.policy);
+    const rehearsal = rehearsalEndingAt(releaseAtMs, stack.config.policy);
+    const policy = rehearsal.policy;
     for (const { label, taskQueue } of cases) {
       const client = new NotificationClient({ client: stack.env.client, taskQueue, policy, recipientHashKey: testRecipientHashKey(), prestageSeconds: 900 });
-      const results = await client.scheduleMany(advertisements(label));
+      const results = await client.scheduleMany(inRehearsalZone(advertisements(label), rehearsal));
       assert.deepEqual(results.filter((result) => !result.ok || !result.started), [], `${label}: not all were started`);
     }
     assert.ok(Date.now() < releaseAtMs - 5_000, 'scheduling ran into the release: nothing would be tested');

@@ -20,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NotificationClient } from '../src/client';
 import { loadConfig, type Config } from '../src/config';
 import type { NotificationInput } from '../src/notification';
-import { nextWholeMinute, policyEndingAt } from '../src/policy';
+import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt } from '../src/policy';
 import { createSqsClient, ensureQueue } from '../src/sqs';
 import { startDevServerProcess } from '../src/stack/devServerProcess';
 import { startElasticMq } from '../src/stack/elasticMq';
@@ -51,8 +51,9 @@ function heldInputs(label: string, n: number): NotificationInput[] {
  */
 async function scheduleHeldUntilT(temporal: Client, config: Config, taskQueue: string, inputs: NotificationInput[]): Promise<number> {
   const releaseAtMs = nextWholeMinute(30_000 + inputs.length * 50, Date.now());
-  const client = new NotificationClient({ client: temporal, taskQueue, policy: policyEndingAt(releaseAtMs, config.policy), recipientHashKey: testRecipientHashKey() });
-  const results = await client.scheduleMany(inputs);
+  const rehearsal = rehearsalEndingAt(releaseAtMs, config.policy);
+  const client = new NotificationClient({ client: temporal, taskQueue, policy: rehearsal.policy, recipientHashKey: testRecipientHashKey() });
+  const results = await client.scheduleMany(inRehearsalZone(inputs, rehearsal));
   const notStarted = results.filter((result) => !result.ok || !result.started);
   assert.deepEqual(notStarted.slice(0, 3), [], `${notStarted.length} notifications were not started`);
   assert.ok(Date.now() < releaseAtMs - 2_000, 'scheduling ran into the release instant: nothing would be tested');

@@ -21,7 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NotificationClient, type NotificationClientSettings } from '../src/client';
 import { loadConfig, type Config } from '../src/config';
 import type { NotificationInput, NotificationStatus } from '../src/notification';
-import { nextWholeMinute, policyEndingAt } from '../src/policy';
+import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt } from '../src/policy';
 import { createSqsClient, ensureQueue } from '../src/sqs';
 import { startDevServerProcess } from '../src/stack/devServerProcess';
 import { startElasticMq } from '../src/stack/elasticMq';
@@ -82,7 +82,7 @@ async function finalStatuses(client: NotificationClient, inputs: NotificationInp
 function settings(taskQueue: string, config: Config, releaseAtMs: number, overflow: 'drop' | 'digest'): NotificationClientSettings {
   return {
     taskQueue,
-    policy: policyEndingAt(releaseAtMs, config.policy),
+    policy: rehearsalEndingAt(releaseAtMs, config.policy).policy,
     recipientHashKey: testRecipientHashKey(),
     prestageSeconds: 0,
     morningCap: { cap: 2, overflow },
@@ -111,8 +111,9 @@ describe('the morning cap under concurrency and faults (dev server + ElasticMQ +
           }),
         );
       const [dropClients, digestClients] = [await clientsFor('drop'), await clientsFor('digest')];
-      const dropped = advertisements('drop', `drop-${run}`, 200);
-      const digested = advertisements('digest', `digest-${run}`, 60);
+      const rehearsal = rehearsalEndingAt(releaseAtMs, stack.config.policy);
+      const dropped = inRehearsalZone(advertisements('drop', `drop-${run}`, 200), rehearsal);
+      const digested = inRehearsalZone(advertisements('digest', `digest-${run}`, 60), rehearsal);
       const frozenAt = releaseAtMs - 60_000;
       await Promise.all([scheduleConcurrently(dropClients, dropped, frozenAt), scheduleConcurrently(digestClients, digested, frozenAt)]);
       assert.ok(Date.now() < frozenAt, 'registering ran past the freeze: the concurrent case was not tested');
@@ -161,7 +162,7 @@ describe('the morning cap under concurrency and faults (dev server + ElasticMQ +
       await startWorker();
       const releaseAtMs = nextWholeMinute(150_000, Date.now());
       const client = new NotificationClient({ client: new Client({ connection, dataConverter: testDataConverter() }), ...settings(taskQueue, stackConfig, releaseAtMs, 'drop') });
-      const inputs = advertisements('kill', `kill-${run}`, 120);
+      const inputs = inRehearsalZone(advertisements('kill', `kill-${run}`, 120), rehearsalEndingAt(releaseAtMs, stackConfig.policy));
       const frozenAt = releaseAtMs - 60_000;
       const scheduling = scheduleConcurrently([client], inputs, frozenAt);
       // Kill the worker early in the registrations, start another; then the server, and restart it on its file.

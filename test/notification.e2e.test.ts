@@ -16,9 +16,10 @@ import { createDeliveryActivities } from '../src/activities/delivery';
 import { main as cliMain } from '../src/cli/main';
 import { NotificationClient, type NotificationClientSettings } from '../src/client';
 import { deliveryMessageBytes, FIFO_ID_MAX_LENGTH, messageBytes } from '../src/deliveryMessage';
+import { parseEvidence } from '../src/evidence';
 import { parseNotification, type NotificationInput } from '../src/notification';
 import { DEFAULT_POLICY } from '../src/policy';
-import { NotificationStatusKey } from '../src/searchAttributes';
+import { NotificationEvidenceKey, NotificationStatusKey } from '../src/searchAttributes';
 import { ensureQueue } from '../src/sqs';
 import { createNotificationWorker } from '../src/workers/createWorker';
 import { attribute, collectMessages, countBy } from './helpers/queues';
@@ -94,6 +95,11 @@ describe('notifications end to end (dev server + ElasticMQ)', () => {
     assert.equal(attribute(message, 'releaseReason'), 'not-before');
     assert.equal(attribute(message, 'releasedAt'), result.releasedAt);
     assert.equal(attribute(message, 'stagedAt'), result.stagedAt);
+    // The zone data the worker decided with, on the message and in the evidence the report reads.
+    assert.equal(attribute(message, 'zoneData'), process.versions.tz);
+    const evidence = parseEvidence((await handle.describe()).typedSearchAttributes.get(NotificationEvidenceKey));
+    assert.equal(evidence?.zoneData, process.versions.tz);
+    assert.equal(evidence?.receivableAt, result.releasedAt);
     assert.ok(Date.parse(attribute(message, 'scheduledAt')!) < notBefore.getTime());
     assert.ok(Date.parse(attribute(message, 'releasedAt')!) >= notBefore.getTime(), 'released before notBefore');
     // SQS's own clock agrees that it was not sent early.

@@ -18,6 +18,8 @@ import { DateTime } from 'luxon';
 import { InvalidNotificationError, NotificationClient, NotificationNotHeldError, type NotificationClientSettings, type NotificationResult } from '../src/client';
 import type { DeliveryRequest, DeliveryResult } from '../src/activities';
 import type { NotificationInput } from '../src/notification';
+import { parseEvidence } from '../src/evidence';
+import { NotificationEvidenceKey } from '../src/searchAttributes';
 import { DEFAULT_POLICY } from '../src/policy';
 // The production bundle options: the policy, luxon and zod shared between workflows, as in a worker.
 import { workflowCodeOptions } from '../src/workers/workflowCode';
@@ -57,7 +59,7 @@ function recordingActivities(deliveries: Delivery[]) {
       }
       deliveries.push({ notificationId: request.notification.notificationId, sentAtServer: serverNow, request });
       const releasedAt = request.releaseAt ? DateTime.max(serverNow, DateTime.fromISO(request.releaseAt)) : serverNow;
-      return { messageId: `fake-${request.notification.notificationId}`, stagedAt: serverNow.toUTC().toISO()!, releasedAt: releasedAt.toUTC().toISO()! };
+      return { messageId: `fake-${request.notification.notificationId}`, stagedAt: serverNow.toUTC().toISO()!, releasedAt: releasedAt.toUTC().toISO()!, zoneData: STUB_ZONE_DATA };
     },
     async sendSmokeMessage() {
       return { messageId: 'unused' };
@@ -67,6 +69,9 @@ function recordingActivities(deliveries: Delivery[]) {
     },
   };
 }
+
+/** The zone data version the stubbed send reports, as a worker's does (src/zoneData.ts). */
+const STUB_ZONE_DATA = '2099z';
 
 /** What this suite's worker says when a workflow asks whether it allows a window narrower than the law's. */
 let narrowerAllowed = false;
@@ -678,6 +683,31 @@ describe('inputs no client would send (time-skipping)', { timeout: 120_000 }, ()
       assert.equal(result.status, 'delivered');
       assert.equal(result.narrowerThanLaw, true);
       assert.equal(deliveriesOf(input.notificationId)[0]?.request.narrowerThanLaw, true);
+    } finally {
+      narrowerAllowed = false;
+    }
+  });
+
+  test("a default zone that moves the law's window (America/Los_Angeles) cannot release an ad at 02:00 KST to a recipient without a zone, unless the worker allows it, and then the evidence says so", async () => {
+    await advanceToNextKst('02:00:00');
+    // What NOTIFY_DEFAULT_TIME_ZONE=America/Los_Angeles gave a client, or anyone who starts the workflow: 09:00 there.
+    const losAngeles = { ...DEFAULT_POLICY, defaultTimeZone: 'America/Los_Angeles' };
+    const zoneless = () => advertising({ recipient: { id: `user-zoneless-${sequence}`, nightConsent: false } });
+    const cause = await failure([{ notification: zoneless(), policy: losAngeles }]);
+    assert.equal(cause.type, 'InvalidPolicy');
+    assert.match(cause.message, /default zone America\/Los_Angeles is narrower than the law's 21:00–08:00/);
+    narrowerAllowed = true;
+    try {
+      const input = zoneless();
+      const handle = await env.client.workflow.start('notificationWorkflow', { taskQueue: TASK_QUEUE, workflowId: `notification-${input.notificationId}`, args: [{ notification: input, policy: losAngeles }] });
+      const result = (await handle.result()) as NotificationResult;
+      assert.equal(result.status, 'delivered');
+      assert.equal(result.narrowerThanLaw, true);
+      assert.equal(deliveriesOf(input.notificationId)[0]?.request.narrowerThanLaw, true);
+      const evidence = parseEvidence((await handle.describe()).typedSearchAttributes.get(NotificationEvidenceKey));
+      assert.equal(evidence?.narrowerThanLaw, true);
+      assert.equal(evidence?.zone, 'America/Los_Angeles');
+      assert.equal(evidence?.zoneData, STUB_ZONE_DATA, 'the zone data the send answered with');
     } finally {
       narrowerAllowed = false;
     }

@@ -21,7 +21,10 @@ import {
   windowCovers,
   nextAllowedSendTime,
   POLICY_CATEGORIES,
+  defaultZoneKeepsLawWindow,
+  keepsLawWindow,
   policyFromConfig,
+  rehearsalEndingAt,
   quietWindowEnd,
   type PolicySubject,
   type QuietHoursPolicy,
@@ -539,7 +542,8 @@ describe('policyFromConfig', () => {
       loadConfig({
         NOTIFY_QUIET_START: '20:30',
         NOTIFY_QUIET_END: '09:00',
-        NOTIFY_DEFAULT_TIME_ZONE: 'Europe/London',
+        // Korea's clock, under another name: it keeps the law for recipients without a zone.
+        NOTIFY_DEFAULT_TIME_ZONE: 'Asia/Tokyo',
         NOTIFY_HELD_CATEGORIES: 'advertising, order,order',
         NOTIFY_MORNING_SPREAD_SECONDS: '900',
       }).policy,
@@ -547,7 +551,7 @@ describe('policyFromConfig', () => {
     assert.deepEqual(fromEnv, {
       quietStart: '20:30',
       quietEnd: '09:00',
-      defaultTimeZone: 'Europe/London',
+      defaultTimeZone: 'Asia/Tokyo',
       heldCategories: ['advertising', 'order'],
       morningSpreadSeconds: 900,
     });
@@ -580,6 +584,41 @@ describe('policyFromConfig', () => {
     for (const [quietStart, quietEnd] of [['21:00', '08:00'], ['20:00', '09:00'], ['18:00', '08:30']]) {
       const wide = policyFromConfig({ ...valid, quietStart: quietStart!, quietEnd: quietEnd! });
       assert.equal(decide('2026-11-23T22:30:00+09:00', subject(), wide).narrowerThanLaw, undefined, `${quietStart}–${quietEnd}`);
+    }
+  });
+  test('a default zone that moves the law\'s window is refused at start, naming NOTIFY_DEFAULT_TIME_ZONE; only the override allows it, and its decisions say so', () => {
+    for (const zone of ['America/Los_Angeles', 'UTC', 'Europe/London', 'Asia/Kolkata']) {
+      assert.throws(() => loadConfig({ NOTIFY_DEFAULT_TIME_ZONE: zone }), /NOTIFY_DEFAULT_TIME_ZONE: .*recipient without a zone/, zone);
+      assert.throws(() => policyFromConfig({ ...valid, defaultTimeZone: zone }), (error: unknown) => error instanceof NarrowerThanLawError && /NOTIFY_DEFAULT_TIME_ZONE/.test(error.message), zone);
+      const allowed = policyFromConfig({ ...loadConfig({ NOTIFY_DEFAULT_TIME_ZONE: zone, NOTIFY_ALLOW_NARROWER_QUIET_HOURS: 'true' }).policy });
+      assert.equal(keepsLawWindow(allowed), false, zone);
+      // Any decision under it says so, whatever its recipient's zone: the policy moved the law.
+      assert.equal(decide('2026-11-23T12:00:00+09:00', subject({ zone: null }), allowed).narrowerThanLaw, true, zone);
+    }
+    // 02:00 KST, a recipient without a zone, NOTIFY_DEFAULT_TIME_ZONE=America/Los_Angeles (09:00 there): sent at once, as the override allows.
+    const losAngeles = policyFromConfig({ ...valid, defaultTimeZone: 'America/Los_Angeles', allowNarrowerQuietHours: true });
+    assertImmediate(decide('2026-12-03T02:00:00+09:00', subject({ zone: null }), losAngeles), '2026-12-02T17:00:00Z');
+    assert.throws(() => loadConfig({ NOTIFY_DEFAULT_TIME_ZONE: 'Mars/Olympus' }), /NOTIFY_DEFAULT_TIME_ZONE: unknown time zone "Mars\/Olympus"/);
+    // A zone on Korea's clock, or a window that keeps 21:00–08:00 KST on another zone's clock (and 21:00–08:00 on everyone's), keeps the law.
+    for (const [zone, quietStart, quietEnd] of [['Asia/Tokyo', '21:00', '08:00'], ['UTC', '12:00', '08:00'], ['Etc/GMT+8', '21:00', '15:00'], ['America/Los_Angeles', '21:00', '17:00']]) {
+      const policy = policyFromConfig({ ...valid, defaultTimeZone: zone!, quietStart: quietStart!, quietEnd: quietEnd! });
+      assert.equal(keepsLawWindow(policy), true, `${zone} ${quietStart}–${quietEnd}`);
+      assert.equal(loadConfig({ NOTIFY_DEFAULT_TIME_ZONE: zone, NOTIFY_QUIET_START: quietStart, NOTIFY_QUIET_END: quietEnd }).policy.defaultTimeZone, zone);
+    }
+    // Los Angeles is 17 hours behind Korea in winter (21:00–08:00 KST is 04:00–15:00 PST), 16 in summer (05:00–16:00 PDT): both must be kept.
+    assert.equal(defaultZoneKeepsLawWindow({ quietStart: '04:00', quietEnd: '16:00', defaultTimeZone: 'America/Los_Angeles' }), true);
+    assert.equal(defaultZoneKeepsLawWindow({ quietStart: '04:00', quietEnd: '15:00', defaultTimeZone: 'America/Los_Angeles' }), false, 'summer: 07:00–08:00 KST');
+    assert.equal(defaultZoneKeepsLawWindow({ quietStart: '05:00', quietEnd: '16:00', defaultTimeZone: 'America/Los_Angeles' }), false, 'winter: 21:00–22:00 KST');
+  });
+  test('a rehearsal keeps the law at every hour: held until T in its zone, and a recipient without a zone is never receivable 21:00–08:00 KST', () => {
+    for (let hour = 0; hour < 48; hour += 1) {
+      const releaseAtMs = Date.parse('2026-12-02T00:00:00Z') + hour * 1_800_000;
+      const rehearsal = rehearsalEndingAt(releaseAtMs, { heldCategories: ['advertising'] });
+      assert.equal(keepsLawWindow(rehearsal.policy), true, new Date(releaseAtMs).toISOString());
+      const before = new Date(releaseAtMs - 600_000);
+      assert.equal(decide(before.toISOString(), subject({ zone: rehearsal.timeZone }), rehearsal.policy).releaseAt.getTime(), releaseAtMs);
+      const zoneless = decide(before.toISOString(), subject({ zone: null }), rehearsal.policy).releaseAt;
+      assert.equal(isInQuietWindow(zoneless, SEOUL), false, `a recipient without a zone at ${zoneless.toISOString()}`);
     }
   });
   test('windowCovers agrees with a minute-by-minute comparison', () => {

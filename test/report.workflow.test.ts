@@ -41,6 +41,9 @@ let env: TestWorkflowEnvironment;
 let worker: Worker;
 let workerRun: Promise<void>;
 let narrowerAllowed = false;
+/** The zone data of this suite's workers: most sends are made on the newer, those in olderZoneData on the older. */
+const [STUB_ZONE_DATA, OLDER_ZONE_DATA] = ['2026e', '2026d'];
+const olderZoneData = new Set<string>();
 /** Notifications whose send SQS refuses for good (InvalidQueueMessage): they end failed. */
 const refused = new Set<string>();
 let outDir: string;
@@ -58,7 +61,9 @@ before(async () => {
         if (refused.has(request.notification.notificationId)) throw ApplicationFailure.nonRetryable('SQS refused the message', 'InvalidQueueMessage');
         const now = DateTime.fromMillis(await env.currentTimeMs());
         const releasedAt = request.releaseAt ? DateTime.max(now, DateTime.fromISO(request.releaseAt)) : now;
-        return { messageId: `fake-${request.notification.notificationId}`, stagedAt: now.toUTC().toISO()!, releasedAt: releasedAt.toUTC().toISO()! };
+        // As a worker's send answers: with the zone data it decides with (two workers may differ).
+        const zoneData = olderZoneData.has(request.notification.notificationId) ? OLDER_ZONE_DATA : STUB_ZONE_DATA;
+        return { messageId: `fake-${request.notification.notificationId}`, stagedAt: now.toUTC().toISO()!, releasedAt: releasedAt.toUTC().toISO()!, zoneData };
       },
       async sendSmokeMessage() {
         return { messageId: 'unused' };
@@ -127,6 +132,8 @@ describe('the compliance report of a night (time-skipping)', { timeout: 300_000 
     for (const input of [...held, consented, cancelled, expiring, failing]) await client.schedule(input);
     await advanceTo('01:00');
     const orders = [notification('order'), notification('order')];
+    // A worker on older zone data sends the orders.
+    for (const input of orders) olderZoneData.add(input.notificationId);
     for (const input of orders) await client.schedule(input);
     await advanceTo('02:00');
     assert.equal((await client.cancel(cancelled.notificationId)).cancelled, true);
@@ -150,13 +157,23 @@ describe('the compliance report of a night (time-skipping)', { timeout: 300_000 
     assert.equal(report.verdict.passed, true);
     assert.equal(report.verdict.line, '0 advertisements receivable in the quiet window without consent');
     assert.equal(report.policy.narrowerThanLawDecisions, 0);
+    // Every decision that was sent names its zone data: the day's versions, and that workers disagreed.
+    assert.deepEqual(report.zoneData.byDay, { [day]: { [OLDER_ZONE_DATA]: 2, [STUB_ZONE_DATA]: 4 } });
+    assert.deepEqual(report.zoneData.disagreements, [day]);
+    assert.equal(report.zoneData.decisionsWithoutVersion, 3, 'the cancelled, expired and failed ones were never sent');
+    assert.equal(report.policy.notificationsWithoutDecision, 0);
 
     // The files, sealed; an untouched report verifies and one changed byte does not.
     const written = await writeReportFiles(report, outDir, reportSigningKey(config));
     assert.deepEqual(written.files.sort(), ['manifest.json', 'manifest.sig', 'quiet-window.csv', 'released.csv', 'report.html', 'report.json']);
     assert.deepEqual(JSON.parse(await readFile(join(written.dir, 'report.json'), 'utf8')).counts, report.counts);
     assert.match(await readFile(join(written.dir, 'released.csv'), 'utf8'), new RegExp(`^${day},8,advertising,kakaotalk,held-quiet-hours,3$`, 'm'));
-    assert.deepEqual(await verifyReport(written.dir, reportSigningKey(config)), { ok: true, problems: [], files: 4 });
+    assert.deepEqual(await verifyReport(written.dir, reportSigningKey(config)), { ok: true, problems: [], files: 4, versions: [1] });
+    assert.equal(written.dir, join(outDir, day, 'v1'));
+    const manifest = JSON.parse(await readFile(join(written.dir, 'manifest.json'), 'utf8'));
+    assert.deepEqual([manifest.range, manifest.version, manifest.supersedes, manifest.generatedAt], [{ fromDate: day, toDate: day }, 1, null, report.generatedAt]);
+    assert.deepEqual(manifest.zoneData, { madeWith: process.versions.tz, decisions: [OLDER_ZONE_DATA, STUB_ZONE_DATA] });
+    assert.equal(manifest.software.name, 'kst-notification-scheduler');
     const csvFile = join(written.dir, 'released.csv');
     const original = await readFile(csvFile);
     const tampered = Buffer.from(original);
@@ -182,6 +199,16 @@ describe('the compliance report of a night (time-skipping)', { timeout: 300_000 
       assert.ok(await page.locator('.chart').nth(1).locator('text=night-consent').count() > 0, 'the grounds chart shows night-consent');
       assert.ok((await page.locator('.chart svg path, .chart svg rect').count()) > 10, 'the bars are drawn');
       assert.deepEqual(requests.filter((url) => !url.startsWith('file://')), [], 'the page fetches nothing');
+      // For people: the time it was made on the Korean clock, whole numbers on the count axes, the zone data and its disagreement.
+      const meta = await page.locator('p.meta').first().innerText();
+      assert.match(meta, new RegExp(`Made ${DateTime.fromISO(report.generatedAt, { zone: KST }).toFormat('yyyy-MM-dd HH:mm:ss')} KST`));
+      for (const index of [0, 1, 2]) {
+        const ticks = await page.locator('.chart').nth(index).locator('svg .role-axis-label text').allTextContents();
+        assert.ok(ticks.length > 0, `chart ${index} has axis labels`);
+        assert.deepEqual(ticks.filter((tick) => /^\d*\.\d+$/.test(tick.trim())), [], `chart ${index}: no fractional counts on its axes (${ticks.join(' ')})`);
+      }
+      assert.match(await page.locator('#zone-data-disagreement').innerText(), new RegExp(`Workers disagreed about the zone rules on ${day}`));
+      assert.match(await page.locator('body').innerText(), /21:00-08:00: 9 decisions \(one per notification, 9 notifications\)/);
       // Kept in memory: docs/images/compliance-report.png is a chosen picture, not a test output.
       const screenshot = await page.screenshot({ fullPage: true });
       assert.ok(screenshot.length > 10_000, 'the page renders to a screenshot');
@@ -208,6 +235,22 @@ describe('the compliance report of a night (time-skipping)', { timeout: 300_000 
       assert.deepEqual(report.quietWindowAdvertisements.map((row) => [row.nightConsent, row.policyWindow, row.narrowerThanLaw]), [[false, '23:00-06:00', true], [false, '23:00-06:00', true]]);
       assert.equal(report.policy.narrowerThanLawDecisions, 2);
       assert.deepEqual(report.policy.decisionWindows, { '23:00-06:00': 2 });
+
+      // Sealed FAIL; a re-run after retention has dropped the workflows finds nothing and says PASS:
+      // it is a second version beside the first, which says what changed.
+      const key = reportSigningKey(config);
+      const failed = await writeReportFiles(report, outDir, key);
+      const rerun = await writeReportFiles(await reportOver(day, []), outDir, key);
+      assert.deepEqual([failed.dir, failed.version, rerun.dir, rerun.version, rerun.supersedes], [join(outDir, day, 'v1'), 1, join(outDir, day, 'v2'), 2, 1]);
+      assert.deepEqual(await verifyReport(join(outDir, day), key), { ok: true, problems: [], files: 4, versions: [1, 2] });
+      assert.equal(JSON.parse(await readFile(join(failed.dir, 'report.json'), 'utf8')).verdict.passed, false, 'the sealed FAIL stays');
+      const second = JSON.parse(await readFile(join(rerun.dir, 'report.json'), 'utf8')) as ComplianceReport;
+      assert.equal(second.changes?.verdict?.before.passed, false);
+      assert.equal(second.changes?.verdict?.after.passed, true);
+      assert.deepEqual(second.changes?.counts.find((change) => change.what === 'delivered'), { what: 'delivered', before: 2, after: 0 });
+      const html = await readFile(join(rerun.dir, 'report.html'), 'utf8');
+      assert.match(html, /Version 2 of this report\. It supersedes version 1/);
+      assert.match(html, /<strong>The verdict changed<\/strong>: version 1 said FAIL/);
     } finally {
       narrowerAllowed = false;
     }

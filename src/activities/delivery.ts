@@ -12,6 +12,7 @@ import { FAILURE_TYPES } from '../failureTypes';
 import type { Digest } from '../digest';
 import type { Deliverable } from '../notification';
 import { MAX_PRESTAGE_SECONDS } from '../policy';
+import { zoneDataVersion } from '../zoneData';
 import { SendBatcher, SendDeadlinePassed } from './sendBatcher';
 import { classifySqsError } from './sqsErrors';
 
@@ -47,6 +48,12 @@ export interface DeliveryResult {
   stagedAt: string;
   /** When it becomes receivable: stagedAt plus its delay, ISO-8601. */
   releasedAt: string;
+  /**
+   * The IANA time zone data this worker decides with (`process.versions.tz`, e.g. "2026e"), also in
+   * the message's `zoneData` attribute: the workflow records it in its evidence. Absent from results
+   * recorded by workers before it was returned.
+   */
+  zoneData?: string;
 }
 
 export interface DeliveryDeps {
@@ -99,6 +106,8 @@ export function serverClock(decidedAtMs: number, startedAt = performance.now()) 
 
 export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageBytes, sendBatchWindowMs = DEFAULT_SEND_BATCH_WINDOW_MS }: DeliveryDeps) {
   const fifo = isFifoQueue(deliveryQueueUrl);
+  // The process's ICU loads its zone data once: the version cannot change while it runs.
+  const zoneData = zoneDataVersion();
   let lastSkewWarningMs = 0;
   const warnOfSkew = (skewMs: number) => {
     if (Math.abs(skewMs) < SKEW_WARNING_MS || Date.now() - lastSkewWarningMs < 60_000) return;
@@ -160,6 +169,7 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
           stagedAt,
           releaseReason: request.releaseReason,
           narrowerThanLaw: request.narrowerThanLaw,
+          zoneData,
         });
         return { delaySeconds, stagedAt, releasedAt, attributes };
       };
@@ -187,7 +197,7 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
           },
         });
         const { stagedAt, releasedAt } = sentAt(sent.sentAt);
-        return { messageId: sent.messageId, stagedAt, releasedAt };
+        return { messageId: sent.messageId, stagedAt, releasedAt, zoneData };
       } catch (error) {
         if (error instanceof SendDeadlinePassed) throw windowClosed();
         throw classifySqsError(error, deliveryQueueUrl);

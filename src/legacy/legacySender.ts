@@ -16,6 +16,8 @@ export interface DemoLegacyOptions {
   withIds?: boolean;
   /** Distinguishes one batch of demo messages from another. */
   runId?: string;
+  /** The recipients' zone (a rehearsal's: src/policy/releaseWindow.ts); absent, the body names none. */
+  timeZone?: string;
 }
 
 /** Legacy bodies for a demo or test run, distinct by recipient and payload. */
@@ -28,6 +30,7 @@ export function demoLegacyBodies(options: DemoLegacyOptions): string[] {
       channel: options.channel ?? 'KAKAO',
       type: options.type ?? 'AD',
       nightConsent: options.nightConsent,
+      ...(options.timeZone ? { timeZone: options.timeZone } : {}),
       payload: { template: 'legacy-demo', run: runId, sequence: index },
     };
     const doubleEncoded = options.encoding === 'double' || (options.encoding === 'mixed' && index % 2 === 1);

@@ -9,6 +9,7 @@ export {
   POLICY_CATEGORIES,
   assertValidPolicy,
   isHeldCategory,
+  narrowerThanLawReason,
   policyFromConfig,
   type QuietHoursPolicy,
 } from './policy';
@@ -26,7 +27,8 @@ export {
 export { LEGAL_QUIET_WINDOW, coversLegalWindow, windowCovers } from './quietWindow';
 export { morningSpreadOffsetMs } from './spread';
 export { MAX_PRESTAGE_SECONDS, isStageable, prestageLeadMs, wakeUpAt } from './staging';
-export { nextWholeMinute, policyEndingAt } from './releaseWindow';
+export { inRehearsalZone, nextWholeMinute, rehearsalEndingAt, zoneWhereAfternoon, type Rehearsal } from './releaseWindow';
+export { LAW_TIME_ZONE, defaultZoneKeepsLawWindow, keepsLawWindow } from './lawZone';
 export { isSupportedTimeZone } from './zone';
 export {
   admitLate,

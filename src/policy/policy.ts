@@ -5,6 +5,7 @@
 import type { Category } from '../notification';
 import { isSupportedTimeZone } from './zone';
 import { spreadWindowMs } from './spread';
+import { defaultZoneKeepsLawWindow, LAW_TIME_ZONE } from './lawZone';
 import { coversLegalWindow, LEGAL_QUIET_WINDOW, parseTimeOfDay } from './quietWindow';
 
 export interface QuietHoursPolicy {
@@ -86,8 +87,10 @@ export class NarrowerThanLawError extends Error {
 
 /**
  * The policy from src/config.ts's `config.policy` (or anything of that shape), validated: throws
- * an Error naming a bad time, zone, category or spread. Categories are de-duplicated. A window
- * narrower than the law's is refused (NarrowerThanLawError) unless `allowNarrowerQuietHours` is
+ * an Error naming a bad time, zone, category or spread. Categories are de-duplicated. A policy that
+ * does not keep the law's window is refused (NarrowerThanLawError): a window narrower than
+ * 21:00–08:00, or a default zone on whose clock the window does not keep 21:00–08:00 Asia/Seoul
+ * quiet for recipients without a zone (src/policy/lawZone.ts); unless `allowNarrowerQuietHours` is
  * set (NOTIFY_ALLOW_NARROWER_QUIET_HOURS, for tests and benchmarks).
  */
 export function policyFromConfig(policy: {
@@ -107,14 +110,28 @@ export function policyFromConfig(policy: {
     morningSpreadSeconds: policy.morningSpreadSeconds,
   };
   assertValidPolicy(candidate);
-  if (!policy.allowNarrowerQuietHours && !coversLegalWindow(candidate)) {
-    throw new NarrowerThanLawError(
-      `the quiet window ${candidate.quietStart}–${candidate.quietEnd} is narrower than the law's ` +
-        `${LEGAL_QUIET_WINDOW.quietStart}–${LEGAL_QUIET_WINDOW.quietEnd} (art. 50): it may be wider, never narrower ` +
-        '(NOTIFY_ALLOW_NARROWER_QUIET_HOURS=true allows it for tests and benchmarks only)',
+  const problem = policy.allowNarrowerQuietHours ? undefined : narrowerThanLawReason(candidate);
+  if (problem) throw new NarrowerThanLawError(`${problem} (NOTIFY_ALLOW_NARROWER_QUIET_HOURS=true allows it for tests and benchmarks only)`);
+  return Object.freeze({ ...candidate, heldCategories: Object.freeze(heldCategories as Category[]) });
+}
+
+/**
+ * Why a valid policy does not keep the law's window, naming the setting at fault (the variable
+ * that sets it); undefined when it keeps it.
+ */
+export function narrowerThanLawReason(policy: { quietStart: string; quietEnd: string; defaultTimeZone: string }): string | undefined {
+  const law = `${LEGAL_QUIET_WINDOW.quietStart}–${LEGAL_QUIET_WINDOW.quietEnd}`;
+  if (!coversLegalWindow(policy)) {
+    return `NOTIFY_QUIET_START, NOTIFY_QUIET_END: the quiet window ${policy.quietStart}–${policy.quietEnd} is narrower than the law's ${law} (art. 50): it may be wider, never narrower`;
+  }
+  if (!defaultZoneKeepsLawWindow(policy)) {
+    return (
+      `NOTIFY_DEFAULT_TIME_ZONE: ${policy.defaultTimeZone} would let a recipient without a zone receive advertising between ${LEGAL_QUIET_WINDOW.quietStart} and ${LEGAL_QUIET_WINDOW.quietEnd} in Korea ` +
+      `(${LAW_TIME_ZONE}): read on its clock, the window ${policy.quietStart}–${policy.quietEnd} does not keep the law's hours quiet there. ` +
+      `Leave it at ${LAW_TIME_ZONE} and give recipients elsewhere their own timeZone`
     );
   }
-  return Object.freeze({ ...candidate, heldCategories: Object.freeze(heldCategories as Category[]) });
+  return undefined;
 }
 
 /** Whether a category is held in the window for a recipient without night consent. */

@@ -15,7 +15,8 @@
 import type { IANAZone } from 'luxon';
 import type { Category, Notification } from '../notification';
 import { assertValidPolicy, DEFAULT_POLICY, isHeldCategory, type QuietHoursPolicy } from './policy';
-import { coversLegalWindow, wallTimeIsQuiet, windowOf, type Window } from './quietWindow';
+import { keepsLawWindow } from './lawZone';
+import { wallTimeIsQuiet, windowOf, type Window } from './quietWindow';
 import { morningSpreadOffsetMs, spreadWindowMs } from './spread';
 import { DAY_MS, nextOffsetChange, wallTimeOfDayMs, zoneNamed } from './zone';
 
@@ -37,9 +38,10 @@ export interface SendDecision {
    */
   expired: boolean;
   /**
-   * Present when the policy's window is narrower than the law's (art. 50: 21:00–08:00), which only
-   * a test or benchmark may configure (NOTIFY_ALLOW_NARROWER_QUIET_HOURS): every decision made
-   * under such a policy says so, for the compliance report and the delivery message.
+   * Present when the policy does not keep the law's window (art. 50: 21:00–08:00; for a recipient
+   * without a zone, in Asia/Seoul: src/policy/lawZone.ts), which only a test or benchmark may
+   * configure (NOTIFY_ALLOW_NARROWER_QUIET_HOURS): every decision made under such a policy says so,
+   * for the compliance report and the delivery message.
    */
   narrowerThanLaw?: true;
 }
@@ -248,6 +250,6 @@ export function nextAllowedSendTime(
     reason,
     ...(windowEndsMs !== undefined ? { windowEndsAt: new Date(windowEndsMs) } : {}),
     expired,
-    ...(coversLegalWindow(policy) ? {} : { narrowerThanLaw: true as const }),
+    ...(keepsLawWindow(policy) ? {} : { narrowerThanLaw: true as const }),
   };
 }

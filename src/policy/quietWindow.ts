@@ -43,9 +43,12 @@ export function wallTimeIsQuiet(wall: number, window: Window): boolean {
 
 /** Whether every wall-clock time that `inner` keeps quiet is quiet under `outer` too. */
 export function windowCovers(outer: WindowSettings, inner: WindowSettings): boolean {
-  const within = windowOf(inner);
+  return windowCoversWindow(windowOf(outer), windowOf(inner));
+}
+
+/** windowCovers on windows as milliseconds since local midnight (undefined: no quiet hours). */
+export function windowCoversWindow(around: Window | undefined, within: Window | undefined): boolean {
   if (!within) return true;
-  const around = windowOf(outer);
   if (!around) return false;
   const innerWraps = within.start > within.end;
   if (around.start < around.end) return !innerWraps && around.start <= within.start && within.end <= around.end;

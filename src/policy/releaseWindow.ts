@@ -1,15 +1,17 @@
 /**
- * A rehearsal of the morning release at any instant: a quiet-hours policy whose window is in force
- * now and ends at a given instant T, so every held notification scheduled under it is released at
- * T. Benchmarks and fault tests use it to stage "08:00" a minute from now; an operator could use it
- * to rehearse a release.
+ * A rehearsal of the morning release at any instant: a quiet-hours policy, and a zone for the
+ * rehearsal's recipients, such that every held notification scheduled under it is released at a
+ * given instant T. Benchmarks and fault tests use it to stage "08:00" a minute from now; an
+ * operator could use it to rehearse a release.
  *
- * The policy keeps the law's window: its default zone is a fixed-offset zone in which T falls in
- * the late afternoon, and its window runs from 21:00 there to T (across midnight). So it needs no
- * NOTIFY_ALLOW_NARROWER_QUIET_HOURS, and recipients without a zone of their own, as rehearsals
- * use, are held exactly as the law asks of that zone.
+ * It keeps the law, at any hour, without NOTIFY_ALLOW_NARROWER_QUIET_HOURS. The recipients live in
+ * a fixed-offset zone in which T falls in the late afternoon, and the window runs from 21:00 to T
+ * on their clock (across midnight): wider than the law's 21:00–08:00. The default zone stays
+ * Asia/Seoul, so a recipient without a zone of their own is held as the law asks of Korea (the same
+ * window, read there, still covers 21:00–08:00): a rehearsal's recipients must carry its zone.
  */
 import { DateTime } from 'luxon';
+import { LAW_TIME_ZONE } from './lawZone';
 import { policyFromConfig, type QuietHoursPolicy } from './policy';
 import { HOUR_MS } from './zone';
 
@@ -27,18 +29,31 @@ export function zoneWhereAfternoon(instantMs: number): string {
   return `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
-/** The policy's window runs from 21:00 to `releaseAtMs` (a whole minute) in a zone where that is about 18:00. */
-export function policyEndingAt(releaseAtMs: number, base: { heldCategories: string[]; morningSpreadSeconds?: number }): QuietHoursPolicy {
-  const zone = zoneWhereAfternoon(releaseAtMs);
-  const end = DateTime.fromMillis(releaseAtMs, { zone });
+export interface Rehearsal {
+  /** The window runs from 21:00 to T (a whole minute) on the recipients' clock; the default zone is Asia/Seoul. */
+  policy: QuietHoursPolicy;
+  /** The zone to give every recipient of the rehearsal (`recipient.timeZone`): T is about 18:00 there. */
+  timeZone: string;
+}
+
+/** A rehearsal whose held notifications are released at `releaseAtMs` (a whole minute), for recipients in its `timeZone`. */
+export function rehearsalEndingAt(releaseAtMs: number, base: { heldCategories: string[]; morningSpreadSeconds?: number }): Rehearsal {
+  const timeZone = zoneWhereAfternoon(releaseAtMs);
+  const end = DateTime.fromMillis(releaseAtMs, { zone: timeZone });
   if (end.second !== 0 || end.millisecond !== 0) throw new RangeError(`a quiet window ends on a whole minute; ${end.toISO()} is not one`);
-  return policyFromConfig({
+  const policy = policyFromConfig({
     heldCategories: base.heldCategories,
     morningSpreadSeconds: base.morningSpreadSeconds ?? 0,
-    defaultTimeZone: zone,
+    defaultTimeZone: LAW_TIME_ZONE,
     quietStart: '21:00',
     quietEnd: end.toFormat('HH:mm'),
   });
+  return { policy, timeZone };
+}
+
+/** Notifications with every recipient in the rehearsal's zone, which its window is read in. */
+export function inRehearsalZone<T extends { recipient: object }>(inputs: readonly T[], rehearsal: Pick<Rehearsal, 'timeZone'>): T[] {
+  return inputs.map((input) => ({ ...input, recipient: { ...input.recipient, timeZone: rehearsal.timeZone } }));
 }
 
 /** The first whole minute at least `leadMs` after `nowMs`. */

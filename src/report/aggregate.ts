@@ -46,6 +46,15 @@ export interface ReportFigures {
   policyWindows: Record<string, number>;
   /** Decisions made under a window narrower than the law's. */
   narrowerThanLawDecisions: number;
+  /** Notifications without a recorded decision: still held (or retrying) when the report was made, or ended by an error before one. */
+  withoutDecision: number;
+  /**
+   * The IANA time zone data the decisions recorded, per KST day: version → decisions. More than one
+   * version on a day means workers disagreed about the zone rules that day.
+   */
+  zoneData: Record<string, Record<string, number>>;
+  /** Decisions whose evidence names no zone data (recorded before it was kept, or never sent). */
+  decisionsWithoutZoneData: number;
   rows: number;
 }
 
@@ -58,6 +67,9 @@ export class ReportAccumulator {
   private readonly withoutEvidence: string[] = [];
   private readonly windows = new Map<string, number>();
   private narrower = 0;
+  private withoutDecision = 0;
+  private readonly zoneData = new Map<string, Map<string, number>>();
+  private withoutZoneData = 0;
   private rows = 0;
 
   constructor(private readonly interval: ReportInterval) {}
@@ -81,6 +93,15 @@ export class ReportAccumulator {
     if (evidence) {
       this.windows.set(evidence.window, (this.windows.get(evidence.window) ?? 0) + 1);
       if (evidence.narrowerThanLaw) this.narrower += 1;
+      if (evidence.zoneData && atMs !== undefined) {
+        const day = this.zoneData.get(kstDate(atMs)) ?? new Map<string, number>();
+        day.set(evidence.zoneData, (day.get(evidence.zoneData) ?? 0) + 1);
+        this.zoneData.set(kstDate(atMs), day);
+      } else {
+        this.withoutZoneData += 1;
+      }
+    } else {
+      this.withoutDecision += 1;
     }
     if (row.status !== 'delivered' || atMs === undefined) return;
     if (!evidence) {
@@ -117,6 +138,9 @@ export class ReportAccumulator {
       advertisementsWithoutEvidence: [...this.withoutEvidence].sort(),
       policyWindows: Object.fromEntries([...this.windows].sort(([a], [b]) => a.localeCompare(b))),
       narrowerThanLawDecisions: this.narrower,
+      withoutDecision: this.withoutDecision,
+      zoneData: Object.fromEntries([...this.zoneData].sort(([a], [b]) => a.localeCompare(b)).map(([day, versions]) => [day, Object.fromEntries([...versions].sort(([a], [b]) => a.localeCompare(b)))])),
+      decisionsWithoutZoneData: this.withoutZoneData,
       rows: this.rows,
     };
   }

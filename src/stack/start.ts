@@ -22,6 +22,7 @@ import { codecBanner, configWithLocalSecrets } from './stackSecrets';
 import { temporalCliPath } from './temporalCliMain';
 import { webUiListUrl } from './webUiLinks';
 import { createConfiguredWorker } from '../workers/createWorker';
+import { zoneDataBanner } from '../zoneData';
 
 async function printBanner(servers: LocalServers, dbFilename: string, sqsDataDir: string, codec: RunningCodecServer | undefined): Promise<void> {
   const { config, started } = servers;
@@ -53,6 +54,7 @@ async function printBanner(servers: LocalServers, dbFilename: string, sqsDataDir
       ...codecBanner(codec, secretsFile),
       ...(temporalCli ? [`  temporal    npm run temporal -- workflow show -w notification-<id> --detailed`, `              (${temporalCli}, pointed at this stack and its codec server)`] : []),
       `  worker      polling task queue "${config.temporal.taskQueue}"`,
+      `  ${zoneDataBanner().line}`,
       '',
       `In another shell, \`npm run cli -- …\` finds it (${runningStackFile(config.localStack.dataDir)}); other programs need:`,
       `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,

@@ -4,6 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../config';
 import { dataConverterFromConfig } from '../security/dataConverter';
+import { zoneDataBanner } from '../zoneData';
 import { activityDepsFromConfig } from './activityDeps';
 import { workflowCodeOptions, WORKFLOWS_PATH } from './workflowCode';
 
@@ -61,6 +62,9 @@ export type { SQSClient };
  * build it here, so a new dependency reaches every one of them.
  */
 export async function createConfiguredWorker(config: Config, connection: NativeConnection): Promise<Worker> {
+  // Every decision this worker makes is made on this zone data: an old one is worth a warning at start.
+  const { warning } = zoneDataBanner();
+  if (warning) console.warn(warning);
   if (config.policy.allowNarrowerQuietHours) {
     console.warn(
       'WARNING: NOTIFY_ALLOW_NARROWER_QUIET_HOURS is on: this worker runs notifications whose quiet window is narrower than the ' +

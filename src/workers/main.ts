@@ -9,10 +9,12 @@ import { dataConverterFromConfig } from '../security/dataConverter';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
 import { ensureReportSchedule, REPORT_SCHEDULE_ID } from '../schedules/reportSchedule';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
+import { zoneDataBanner } from '../zoneData';
 import { createConfiguredWorker } from './createWorker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  console.log(zoneDataBanner().line);
   const address = temporalAddress(config);
   const connectionOptions = await temporalConnectionOptions(config.temporal, address);
   const connection = await NativeConnection.connect(connectionOptions);

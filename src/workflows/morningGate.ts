@@ -36,7 +36,7 @@ import type { Channel } from '../notification';
 import { admitLate, assertValidRules, freezeMorning, type FrozenMorning, type MorningEntry, type MorningRules, type MorningVerdict } from '../policy';
 import { NotificationCategoryKey, NotificationChannelKey, NotificationEvidenceKey, NotificationReleaseAtKey, NotificationStatusKey } from '../searchAttributes';
 import { digestIdOf, registerSignal, verdictQuery, withdrawSignal, type GateRegistration, type VerdictAnswer } from './morningGateMessages';
-import { retryBackoffMs, type AttemptOutcome } from './notificationState';
+import { retryBackoffMs, type AttemptOutcome, type Delivery } from './notificationState';
 import { attemptDelivery } from './sendAttempt';
 
 export interface MorningGateInput {
@@ -165,7 +165,7 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
     await tellDigestOutcome({ gateId, attempt: digestAttempts, notificationIds: merged, result });
     if (result.outcome === 'delivered') {
       digest = { notificationId: digestIdOf(gateId), messageId: result.delivery.messageId, entries: merged, releasedAt: result.delivery.releasedAt };
-      recordDigest(input, result.delivery.releasedAt, registered.get(merged[0]!)?.channel);
+      recordDigest(input, result.delivery, registered.get(merged[0]!)?.channel);
       digestDone = true;
     } else if (result.outcome === 'failed') {
       digestFailure = result.failure.message;
@@ -231,7 +231,7 @@ async function sendDigest(input: MorningGateInput, leadMs: number, gateId: strin
  * The digest is a released advertisement of its own: the gate records it as a notification does
  * (status, release, evidence), so that the compliance report counts it.
  */
-function recordDigest(input: MorningGateInput, receivableAt: string, channel: Channel | undefined): void {
+function recordDigest(input: MorningGateInput, delivery: Delivery, channel: Channel | undefined): void {
   upsertSearchAttributes([
     { key: NotificationStatusKey, value: 'delivered' },
     { key: NotificationCategoryKey, value: 'advertising' },
@@ -245,8 +245,9 @@ function recordDigest(input: MorningGateInput, receivableAt: string, channel: Ch
         heldCategory: true,
         zone: input.grounds.zone,
         window: input.grounds.window,
-        receivableAt,
+        receivableAt: delivery.releasedAt,
         ...(input.grounds.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+        ...(delivery.zoneData ? { zoneData: delivery.zoneData } : {}),
       }),
     },
   ]);

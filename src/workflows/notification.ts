@@ -48,10 +48,10 @@ import {
 } from '../notification';
 import {
   assertValidPolicy,
-  coversLegalWindow,
   DEFAULT_POLICY,
   isHeldCategory,
   isStageable,
+  keepsLawWindow,
   morningOf,
   NO_MORNING_CAP,
   nextAllowedSendTime,
@@ -160,6 +160,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       window: `${policy.quietStart}-${policy.quietEnd}`,
       ...(state.delivery ? { receivableAt: state.delivery.releasedAt } : {}),
       ...(state.decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
+      ...(state.delivery?.zoneData ? { zoneData: state.delivery.zoneData } : {}),
     });
   /** Decides again at `atMs` (now, or later) after a consent change, a reschedule or a closed send window. */
   const redecide = (atMs: number = Date.now()): void => {
@@ -548,10 +549,10 @@ function validatedPolicy(policy: QuietHoursPolicy): QuietHoursPolicy {
  * configuration can allow this. Asked only then, so a lawful policy costs nothing.
  */
 async function policyWithinLaw(policy: QuietHoursPolicy): Promise<QuietHoursPolicy> {
-  if (coversLegalWindow(policy)) return policy;
+  if (keepsLawWindow(policy)) return policy;
   if (await narrowerQuietHoursAllowed()) return policy;
   throw ApplicationFailure.nonRetryable(
-    `the quiet window ${policy.quietStart}–${policy.quietEnd} is narrower than the law's 21:00–08:00, and this worker does not allow that (NOTIFY_ALLOW_NARROWER_QUIET_HOURS)`,
+    `the quiet window ${policy.quietStart}–${policy.quietEnd} with default zone ${policy.defaultTimeZone} is narrower than the law's 21:00–08:00 (on every recipient's clock, and in Asia/Seoul for a recipient without a zone), and this worker does not allow that (NOTIFY_ALLOW_NARROWER_QUIET_HOURS)`,
     FAILURE_TYPES.invalidPolicy,
   );
 }

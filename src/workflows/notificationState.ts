@@ -63,6 +63,8 @@ export interface Delivery {
   releasedAt: string;
   /** Set when it went out inside its morning's digest: the digest's notification id. */
   digestId?: string;
+  /** The IANA time zone data the worker that sent it decided with (its Node's ICU), e.g. 2026e. */
+  zoneData?: string;
 }
 
 /** How one attempt ended, its own or its morning's digest's. */

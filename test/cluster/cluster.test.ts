@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
-import { nextWholeMinute, policyEndingAt } from '../../src/policy';
+import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt } from '../../src/policy';
 import { NotificationClient } from '../../src/client';
 import { loadConfig } from '../../src/config';
 import type { NotificationInput } from '../../src/notification';
@@ -56,6 +56,8 @@ after(async () => {
 interface Release {
   name: string;
   releaseAtMs: number;
+  /** The rehearsal's zone, in which every recipient is held until releaseAtMs. */
+  timeZone: string;
   ids: string[];
   deliveryQueueUrl: string;
   client: NotificationClient;
@@ -76,14 +78,15 @@ async function prepareRelease(name: string, n: number, leadMs: number): Promise<
     proxies.map((proxy) => cluster.addWorker({ NOTIFY_TASK_QUEUE: taskQueue, NOTIFY_DELIVERY_QUEUE: deliveryQueue, AWS_ENDPOINT_URL_SQS: proxy.endpoint })),
   );
   const releaseAtMs = nextWholeMinute(leadMs, Date.now());
+  const rehearsal = rehearsalEndingAt(releaseAtMs, cluster.config.policy);
   const client = new NotificationClient({
     client: new Client({ connection, namespace: cluster.config.temporal.namespace, dataConverter: testDataConverter() }),
     taskQueue,
-    policy: policyEndingAt(releaseAtMs, cluster.config.policy),
+    policy: rehearsal.policy,
     recipientHashKey: testRecipientHashKey(),
   });
   const ids = Array.from({ length: n }, (_, index) => `cluster-${name}-${run}-${index}`);
-  return { name, releaseAtMs, ids, deliveryQueueUrl, client, workers, proxies };
+  return { name, releaseAtMs, timeZone: rehearsal.timeZone, ids, deliveryQueueUrl, client, workers, proxies };
 }
 
 /** Advertising without night-time consent: held by the quiet window until T. */
@@ -99,7 +102,7 @@ function notifications(ids: string[]): NotificationInput[] {
 
 /** Schedules them (a failed start is retried: scheduling is idempotent by id), all well before T. */
 async function schedule(release: Release, ids: string[]): Promise<void> {
-  let pending = notifications(ids);
+  let pending = inRehearsalZone(notifications(ids), release);
   for (let attempt = 1; pending.length > 0; attempt++) {
     const results = await release.client.scheduleMany(pending, { concurrency: 32 });
     const failed = results.filter((result) => !result.ok);

@@ -11,8 +11,9 @@ async function verify(args: string[], io: Parameters<CliCommand['run']>[1]): Pro
   if (args.length !== 1) throw new UsageError('report verify takes one directory');
   const config = loadConfig(io.env);
   const result = await verifyReport(args[0]!, reportSigningKey(config));
+  const versions = result.versions.length > 1 ? `; versions v1–v${result.versions.at(-1)}, each naming the one before` : '';
   if (result.ok) {
-    await writeLine(io.stdout, `${args[0]}: intact (${result.files} files match the signed manifest)`);
+    await writeLine(io.stdout, `${args[0]}: intact (${result.files} files match the signed manifest${versions})`);
     return 0;
   }
   await writeLine(io.stderr, `${args[0]}: NOT intact`);
@@ -22,8 +23,8 @@ async function verify(args: string[], io: Parameters<CliCommand['run']>[1]): Pro
 
 export const reportCommand: CliCommand = {
   name: 'report',
-  summary: 'write the compliance report of KST days (JSON, CSV, HTML with charts, signed), or verify one',
-  usage: 'report --date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD [--out DIR] [--json]\n       report verify DIR',
+  summary: 'write the compliance report of KST days (JSON, CSV, HTML with charts, signed; a new version beside any earlier one), or verify one',
+  usage: 'report --date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD [--out DIR] [--json]\n       report verify DIR   (a version, OUT/<range>/v<N>, or a range, OUT/<range>: all its versions)',
   async run(args, io) {
     if (args[0] === 'verify') return verify(args.slice(1), io);
     const { values, positionals } = parseArgs({
@@ -53,6 +54,7 @@ export const reportCommand: CliCommand = {
     else {
       await writeLine(io.stdout, `${written.passed ? 'PASS' : 'FAIL'}: ${written.verdict}`);
       await writeLine(io.stdout, `${written.notifications} notifications; report in ${written.dir} (${written.files.join(', ')})`);
+      if (written.supersedes) await writeLine(io.stdout, `version ${written.version}: supersedes version ${written.supersedes}, which stays beside it (a sealed report is never replaced)`);
     }
     return written.passed ? 0 : 1;
   },

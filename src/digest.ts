@@ -27,6 +27,11 @@ export interface Digest {
   entries: DigestEntry[];
 }
 
+/** The digest of a morning gate (`morning-<recipient hash>-<release ms>`): `digest-<recipient hash>-<release ms>`. */
+export function digestIdOf(gateId: string): string {
+  return `digest-${gateId.replace(/^morning-/, '')}`;
+}
+
 export function isDigest(deliverable: object): deliverable is Digest {
   return (deliverable as { kind?: unknown }).kind === 'digest';
 }

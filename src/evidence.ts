@@ -29,6 +29,10 @@ export interface Evidence {
    * reported. Absent in evidence recorded before it was kept, and for notifications never sent.
    */
   zoneData?: string;
+  /** A digested notification: the digest that carried its content (`digest-…`). */
+  digest?: string;
+  /** A digest: how many notifications it merged. */
+  merged?: number;
 }
 
 const VERSION = '1';
@@ -46,6 +50,8 @@ export function formatEvidence(evidence: Evidence): string {
   if (evidence.narrowerThanLaw) fields.push(['narrowed', '1']);
   // Only what cannot break the `key=value;` form: an IANA release name is letters and digits.
   if (evidence.zoneData !== undefined && /^[A-Za-z0-9._-]+$/.test(evidence.zoneData)) fields.push(['tz', evidence.zoneData]);
+  if (evidence.digest !== undefined && /^[A-Za-z0-9._-]+$/.test(evidence.digest)) fields.push(['digest', evidence.digest]);
+  if (evidence.merged !== undefined) fields.push(['merged', String(evidence.merged)]);
   return fields.map(([key, value]) => `${key}=${value}`).join(';');
 }
 
@@ -67,5 +73,7 @@ export function parseEvidence(text: string | undefined): Evidence | undefined {
     ...(fields.has('receivable') ? { receivableAt: fields.get('receivable')! } : {}),
     ...(fields.get('narrowed') === '1' ? { narrowerThanLaw: true } : {}),
     ...(fields.get('tz') ? { zoneData: fields.get('tz')! } : {}),
+    ...(fields.get('digest') ? { digest: fields.get('digest')! } : {}),
+    ...(Number.isInteger(Number(fields.get('merged'))) && fields.has('merged') ? { merged: Number(fields.get('merged')) } : {}),
   };
 }

@@ -1,195 +1,195 @@
 /**
- * The morning cap end to end: the real dev server, ElasticMQ and production workers, nothing
- * stubbed. Notifications are held until an instant T a minute or two ahead (a quiet window that
- * ends at T, in a zone where that is the late afternoon: src/policy/releaseWindow.ts), with no
- * staging lead, so the gate's plan freezes a minute before T.
+ * The morning cap under concurrency, end to end: the real dev server, ElasticMQ and production
+ * worker processes, nothing stubbed. For one recipient, two producer processes schedule 500
+ * advertisements each at the same moment (every fifth sharing one of 25 collapse keys, priorities
+ * mixed, every tenth scheduled twice, every fiftieth cancelled during intake), under a cap of 2:
+ * once with drop, once with digest, and once with the worker SIGKILLed during intake.
  *
- * - 200 advertisements for one recipient, scheduled at once by four clients (each its own
- *   connection), cap 2: two arrive, none before T, and every one of the 200 ends with a status;
- *   beside it, 60 for another recipient in digest mode: one advertisement and one digest, sent once.
- * - The worker and then the dev server are killed (SIGKILL) while registrations go on; producers
- *   retry what failed, as they would: the cap still holds and nothing is left held.
- *
- * The two run at once, each on servers of its own: each spends most of its time waiting for its T.
+ * Notifications are held until an instant T a few minutes ahead (a rehearsal of the morning:
+ * src/policy/releaseWindow.ts), with no staging lead, so the gate's plan freezes a minute before T.
+ * At a receiver: exactly the cap arrives, none early; every notification ends in a true status, and
+ * exactly the one the plan of everything registered gives it; no schedule call failed; no workflow
+ * task failed. The three run at once, on one dev server, each with its own worker and queue.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { NotificationClient, type NotificationClientSettings } from '../src/client';
-import { loadConfig, type Config } from '../src/config';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import type { Message } from '@aws-sdk/client-sqs';
+import { NotificationClient } from '../src/client';
+import { digestEntryBytes, DIGEST_ENVELOPE_BYTES } from '../src/digest';
 import type { NotificationInput, NotificationStatus } from '../src/notification';
-import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt } from '../src/policy';
-import { createSqsClient, ensureQueue } from '../src/sqs';
-import { startDevServerProcess } from '../src/stack/devServerProcess';
-import { startElasticMq } from '../src/stack/elasticMq';
-import { configuredQueueNames } from '../src/stack/elasticMqConfig';
+import { nextWholeMinute, planMorning, rehearsalEndingAt, type MorningEntry } from '../src/policy';
+import { ensureQueue } from '../src/sqs';
+import { morningGateId } from '../src/workflows/morningGateMessages';
 import { attribute, collectMessages } from './helpers/queues';
-import { startE2EStack, testDataConverter, testRecipientHashKey } from './helpers/stack';
+import { cancelledAtIntake, producerInput, type ProducerReport } from './helpers/morningProducer';
+import { startE2EStack, testRecipientHashKey, type E2EStack } from './helpers/stack';
 import { spawnWorker, workerEnvironment, type WorkerProcess } from './helpers/workerProcess';
 
 const run = Date.now().toString(36);
+const PER_PRODUCER = 500;
+const CAP = 2;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const FINAL: NotificationStatus[] = ['delivered', 'capped', 'collapsed', 'digested'];
+const OPEN: NotificationStatus[] = ['held', 'sending', 'retrying'];
 
-function advertisements(label: string, recipient: string, n: number): NotificationInput[] {
-  return Array.from({ length: n }, (_, index) => ({
-    notificationId: `morning-${label}-${run}-${index}`,
-    recipient: { id: recipient },
-    channel: 'kakaotalk',
-    category: 'advertising',
-    payload: { label, index },
+let stack: E2EStack;
+before(async () => {
+  stack = await startE2EStack();
+});
+after(async () => {
+  await stack?.stop();
+});
+
+/** Runs the producer script as a process of its own; resolves to its report. */
+function produce(task: object): Promise<ProducerReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/setup.mjs', 'test/helpers/morningProducer.ts', JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ProducerReport) : reject(new Error(`producer exited with ${code}: ${out}`))));
+  });
+}
+
+/** Asks until the notification has ended; its status and start time (the server's clock). */
+async function finalState(client: NotificationClient, notificationId: string, deadlineMs: number): Promise<{ status: NotificationStatus; startMs: number; digestId?: string; messageId?: string }> {
+  for (;;) {
+    const description = await client.handle(notificationId).describe();
+    const result = await client.status(notificationId);
+    if (!OPEN.includes(result.status)) return { status: result.status, startMs: description.startTime.getTime(), digestId: result.digest?.notificationId, messageId: result.messageId };
+    assert.ok(Date.now() < deadlineMs, `${notificationId} is still ${result.status}`);
+    await sleep(1_000);
+  }
+}
+
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await work(items[next++]!);
   }));
 }
 
-/** Schedules each input through one of the clients, all at once; a failed one is retried, as a producer would, until `giveUpAt`. */
-async function scheduleConcurrently(clients: NotificationClient[], inputs: NotificationInput[], giveUpAt: number): Promise<void> {
-  await Promise.all(
-    inputs.map(async (input, index) => {
-      for (;;) {
-        try {
-          await clients[index % clients.length]!.schedule(input);
-          return;
-        } catch (error) {
-          if (Date.now() > giveUpAt) throw error;
-          await sleep(500);
-        }
-      }
-    }),
-  );
-}
-
-/** Waits until every notification has ended; returns how many ended with each status. */
-async function finalStatuses(client: NotificationClient, inputs: NotificationInput[], timeoutMs: number): Promise<Map<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  const counts = new Map<string, number>();
-  for (const input of inputs) {
-    for (;;) {
-      const { status } = await client.status(input.notificationId);
-      if (FINAL.includes(status)) {
-        counts.set(status, (counts.get(status) ?? 0) + 1);
-        break;
-      }
-      assert.ok(Date.now() < deadline, `${input.notificationId} is still ${status}`);
-      await sleep(1_000);
-    }
-  }
-  return counts;
-}
-
-function settings(taskQueue: string, config: Config, releaseAtMs: number, overflow: 'drop' | 'digest'): NotificationClientSettings {
-  return {
-    taskQueue,
-    policy: rehearsalEndingAt(releaseAtMs, config.policy).policy,
-    recipientHashKey: testRecipientHashKey(),
-    prestageSeconds: 0,
-    morningCap: { cap: 2, overflow },
-  };
-}
-
-describe('the morning cap under concurrency and faults (dev server + ElasticMQ + worker processes, nothing stubbed)', { concurrency: true }, () => {
-  test('200 for one recipient from four clients at once, cap 2: two arrive, none early, each ends with a status; a digest beside it goes once', { timeout: 600_000 }, async () => {
-    const stack = await startE2EStack();
-    const workers: WorkerProcess[] = [];
-    const connections: Connection[] = [];
-    try {
-      const taskQueue = `morning-concurrent-${run}`;
-      const delivery = `morning-concurrent-${run}`;
-      const deliveryUrl = await ensureQueue(stack.sqs, delivery);
-      const worker = spawnWorker(workerEnvironment(stack.config, { NOTIFY_TASK_QUEUE: taskQueue, NOTIFY_DELIVERY_QUEUE: delivery, NOTIFY_PRESTAGE_SECONDS: '0' }));
-      workers.push(worker);
-      await worker.ready;
-      const releaseAtMs = nextWholeMinute(100_000, Date.now());
-      const clientsFor = async (overflow: 'drop' | 'digest') =>
-        Promise.all(
-          Array.from({ length: 4 }, async () => {
-            const connection = await Connection.connect({ address: stack.config.temporal.address! });
-            connections.push(connection);
-            return new NotificationClient({ client: new Client({ connection, dataConverter: testDataConverter() }), ...settings(taskQueue, stack.config, releaseAtMs, overflow) });
-          }),
-        );
-      const [dropClients, digestClients] = [await clientsFor('drop'), await clientsFor('digest')];
-      const rehearsal = rehearsalEndingAt(releaseAtMs, stack.config.policy);
-      const dropped = inRehearsalZone(advertisements('drop', `drop-${run}`, 200), rehearsal);
-      const digested = inRehearsalZone(advertisements('digest', `digest-${run}`, 60), rehearsal);
-      const frozenAt = releaseAtMs - 60_000;
-      await Promise.all([scheduleConcurrently(dropClients, dropped, frozenAt), scheduleConcurrently(digestClients, digested, frozenAt)]);
-      assert.ok(Date.now() < frozenAt, 'registering ran past the freeze: the concurrent case was not tested');
-
-      const receivedAt = new Map<string, number>();
-      const messages = await collectMessages(stack.sqs, deliveryUrl, { expected: 4, timeoutMs: releaseAtMs - Date.now() + 120_000, quietMs: 15_000, receivedAt });
-      const early = messages.filter((message) => receivedAt.get(message.MessageId!)! < releaseAtMs);
-      assert.equal(early.length, 0, `${early.length} arrived before T`);
-      const ids = messages.map((message) => attribute(message, 'notificationId')!);
-      assert.equal(ids.filter((id) => id.includes('-drop-')).length, 2, `drop: ${ids.join(', ')}`);
-      const digestMessages = messages.filter((message) => attribute(message, 'digestOf') !== undefined);
-      assert.equal(digestMessages.length, 1, 'one digest, once');
-      assert.equal(Number(attribute(digestMessages[0]!, 'digestOf')), 59);
-      assert.equal(ids.filter((id) => id.includes('-digest-')).length, 1, `digest mode: ${ids.join(', ')}`);
-      assert.equal(messages.length, 4);
-
-      const reader = dropClients[0]!;
-      assert.deepEqual(Object.fromEntries(await finalStatuses(reader, dropped, 120_000)), { delivered: 2, capped: 198 });
-      assert.deepEqual(Object.fromEntries(await finalStatuses(reader, digested, 120_000)), { delivered: 1, digested: 59 });
-    } finally {
-      for (const connection of connections) await connection.close();
-      for (const worker of workers) worker.kill('SIGKILL');
-      await Promise.all(workers.map((worker) => worker.exited));
-      await stack.stop();
-    }
+/** What the gate did (for a failure's report): its events by type, and its last few. */
+async function gateSummary(client: NotificationClient, recipient: string, releaseAtMs: number): Promise<string> {
+  const gateId = morningGateId(client.recipientSearchKey(recipient), new Date(releaseAtMs));
+  const history = await stack.env.client.workflow.getHandle(gateId).fetchHistory();
+  const types = new Map<string, number>();
+  for (const event of history.events ?? []) types.set(String(event.eventType), (types.get(String(event.eventType)) ?? 0) + 1);
+  const description = await stack.env.client.workflow.getHandle(gateId).describe();
+  const last = (history.events ?? []).slice(-12).map((event) => {
+    const { eventId, eventType, eventTime } = event;
+    const attributes = Object.entries(event).find(([key, value]) => key.endsWith('Attributes') && value);
+    return `  ${eventId} ${eventType} ${new Date(Number(eventTime!.seconds) * 1000).toISOString()} ${JSON.stringify(attributes?.[1] ?? {}).slice(0, 200)}`;
   });
+  return `gate ${gateId}: ${description.status.name}, pending task ${JSON.stringify(description.raw.pendingWorkflowTask ?? null)}\n${last.join('\n')}\nevents ${JSON.stringify(Object.fromEntries(types))}, pending activities ${JSON.stringify(description.raw.pendingActivities?.map((activity) => ({ type: activity.activityType?.name, attempt: activity.attempt, lastFailure: activity.lastFailure?.message })))}`;
+}
 
-  test('the worker, then the dev server, killed during registrations: the cap holds and nothing stays held', { timeout: 600_000 }, async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'kst-morning-kill-'));
-    const config = loadConfig();
-    const elasticMq = await startElasticMq({ queues: configuredQueueNames(config.sqs) });
-    const server = await startDevServerProcess({ dbFilename: join(dataDir, 'temporal.sqlite') });
-    const sqs = createSqsClient({ ...config.sqs, endpoint: elasticMq.endpoint });
-    const connection = await Connection.connect({ address: server.address });
-    const workers: WorkerProcess[] = [];
-    try {
-      const taskQueue = `morning-kill-${run}`;
-      const delivery = `morning-kill-${run}`;
-      const deliveryUrl = await ensureQueue(sqs, delivery);
-      const stackConfig: Config = { ...config, temporal: { ...config.temporal, address: server.address }, sqs: { ...config.sqs, endpoint: elasticMq.endpoint } };
-      const startWorker = async () => {
-        const worker = spawnWorker(workerEnvironment(stackConfig, { NOTIFY_TASK_QUEUE: taskQueue, NOTIFY_DELIVERY_QUEUE: delivery, NOTIFY_PRESTAGE_SECONDS: '0' }));
-        workers.push(worker);
-        await worker.ready;
-      };
-      await startWorker();
-      const releaseAtMs = nextWholeMinute(150_000, Date.now());
-      const client = new NotificationClient({ client: new Client({ connection, dataConverter: testDataConverter() }), ...settings(taskQueue, stackConfig, releaseAtMs, 'drop') });
-      const inputs = inRehearsalZone(advertisements('kill', `kill-${run}`, 120), rehearsalEndingAt(releaseAtMs, stackConfig.policy));
-      const frozenAt = releaseAtMs - 60_000;
-      const scheduling = scheduleConcurrently([client], inputs, frozenAt);
-      // Kill the worker early in the registrations, start another; then the server, and restart it on its file.
-      await sleep(1_500);
+async function scenario(name: string, overflow: 'drop' | 'digest', killWorker: boolean): Promise<void> {
+  const label = `${name.replace(/\W+/g, '-')}-${run}`;
+  const taskQueue = `morning-${label}`;
+  const deliveryUrl = await ensureQueue(stack.sqs, `morning-${label}`);
+  const workerEnv = workerEnvironment(stack.config, { NOTIFY_TASK_QUEUE: taskQueue, NOTIFY_DELIVERY_QUEUE: `morning-${label}`, NOTIFY_PRESTAGE_SECONDS: '0' });
+  const workers: WorkerProcess[] = [spawnWorker(workerEnv, { name: `worker ${name}` })];
+  try {
+    await workers[0]!.ready;
+    const recipient = `recipient-${label}`;
+    const releaseAtMs = nextWholeMinute(180_000, Date.now());
+    const freezeAtMs = releaseAtMs - 60_000;
+    const startAtMs = Date.now() + 8_000;
+    const task = { address: stack.config.temporal.address!, taskQueue, releaseAtMs, startAtMs, cap: CAP, overflow, count: PER_PRODUCER, recipient, run: label };
+    const producing = Promise.all([produce({ ...task, producer: 1 }), produce({ ...task, producer: 2 })]);
+    if (killWorker) {
+      await sleep(startAtMs + 1_500 - Date.now());
       workers[0]!.kill('SIGKILL');
       await workers[0]!.exited;
-      await startWorker();
-      await sleep(1_500);
-      await server.kill('SIGKILL');
-      await sleep(1_000);
-      await server.restart();
-      await scheduling;
-      assert.ok(Date.now() < frozenAt, 'registering ran past the freeze');
-
-      const receivedAt = new Map<string, number>();
-      const messages = await collectMessages(sqs, deliveryUrl, { expected: 2, timeoutMs: releaseAtMs - Date.now() + 120_000, quietMs: 15_000, receivedAt });
-      assert.equal(messages.length, 2, `${messages.length} arrived with a cap of 2`);
-      for (const message of messages) assert.ok(receivedAt.get(message.MessageId!)! >= releaseAtMs, 'received before T');
-      assert.deepEqual(Object.fromEntries(await finalStatuses(client, inputs, 180_000)), { delivered: 2, capped: 118 });
-    } finally {
-      for (const worker of workers) worker.kill('SIGKILL');
-      await Promise.all(workers.map((worker) => worker.exited));
-      await connection.close();
-      sqs.destroy();
-      await server.stop();
-      await elasticMq.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      workers.push(spawnWorker(workerEnv, { name: `worker ${name} (2)` }));
+      await workers[1]!.ready;
     }
-  });
+    const reports = await producing;
+    // Every call answered: a start, a retry that started nothing, a cancel. None failed.
+    for (const report of reports) assert.deepEqual(report.failures, [], `producer ${report.producer}`);
+    const intakeSeconds = (Math.max(...reports.map((report) => report.lastCallAtMs)) - Math.min(...reports.map((report) => report.firstCallAtMs))) / 1000;
+    assert.ok(Date.now() < freezeAtMs, 'intake ran past the freeze: the concurrent case was not tested');
+
+    const client = new NotificationClient({
+      client: stack.env.client,
+      taskQueue,
+      policy: rehearsalEndingAt(releaseAtMs, stack.config.policy).policy,
+      recipientHashKey: testRecipientHashKey(),
+    });
+    const inputs: NotificationInput[] = [1, 2].flatMap((producer) => Array.from({ length: PER_PRODUCER }, (_, index) => producerInput({ producer, recipient, run: label }, index)));
+
+    const receivedAt = new Map<string, number>();
+    const expected = CAP; // the cap counts messages, a digest as one
+    const messages = await collectMessages(stack.sqs, deliveryUrl, { expected, timeoutMs: releaseAtMs - Date.now() + 180_000, quietMs: 20_000, receivedAt });
+    if (messages.length !== expected) console.log(await gateSummary(client, recipient, releaseAtMs));
+    assert.equal(messages.length, expected, `${messages.length} messages reached the recipient under a cap of ${CAP}`);
+    for (const message of messages) assert.ok(receivedAt.get(message.MessageId!)! >= releaseAtMs, `${attribute(message, 'notificationId')} was received before T`);
+    const digestMessages = messages.filter((message) => attribute(message, 'digestOf') !== undefined);
+    assert.equal(digestMessages.length, overflow === 'digest' ? 1 : 0);
+    const receivedAlone = new Set(messages.filter((message) => !digestMessages.includes(message)).map((message) => attribute(message, 'notificationId')!));
+    const inDigest = new Set(digestMessages.flatMap((message: Message) => (JSON.parse(message.Body!) as { digest: { notificationId: string }[] }).digest.map((entry) => entry.notificationId)));
+
+    // Every status is true, and each is what the plan of everything registered gives it.
+    const states = new Map<string, Awaited<ReturnType<typeof finalState>>>();
+    await eachLimited(inputs, 16, async (input) => {
+      states.set(input.notificationId, await finalState(client, input.notificationId, releaseAtMs + 240_000));
+    });
+    const live = inputs.filter((input) => states.get(input.notificationId)!.status !== 'cancelled');
+    const plan = planMorning(
+      live.map((input): MorningEntry => ({
+        notificationId: input.notificationId,
+        category: 'advertising',
+        priority: input.priority,
+        collapseKey: input.collapseKey,
+        scheduledAtMs: states.get(input.notificationId)!.startMs,
+        digestBytes: digestEntryBytes({ notificationId: input.notificationId, payloadJson: JSON.stringify(input.payload) }),
+      })),
+      { cap: CAP, overflow, digestCapacityBytes: stack.config.sqs.maxMessageBytes - DIGEST_ENVELOPE_BYTES },
+    );
+    const expectedStatus = { admitted: 'delivered', digested: 'digested', capped: 'capped', collapsed: 'collapsed' } as const;
+    const counts: Record<string, number> = {};
+    for (const input of inputs) {
+      const id = input.notificationId;
+      const { status, digestId, messageId } = states.get(id)!;
+      counts[status] = (counts[status] ?? 0) + 1;
+      if (status === 'cancelled') assert.ok(cancelledAtIntake(Number(id.split('-').at(-1))), `${id} cancelled, but nobody cancelled it`);
+      else assert.equal(status, expectedStatus[plan.verdicts.get(id)!.outcome], `${id}: the plan says ${plan.verdicts.get(id)!.outcome}`);
+      assert.equal(receivedAlone.has(id), status === 'delivered', `${id} is ${status}; received alone: ${receivedAlone.has(id)}`);
+      assert.equal(inDigest.has(id), status === 'digested', `${id} is ${status}; in the digest: ${inDigest.has(id)}`);
+      if (status === 'digested') {
+        assert.equal(digestId, attribute(digestMessages[0]!, 'notificationId'));
+        assert.equal(messageId, digestMessages[0]!.MessageId);
+      }
+    }
+    assert.equal(counts.cancelled, reports.reduce((sum, report) => sum + report.cancelled, 0), 'every cancel that answered cancelled: true, and only those');
+
+    // No workflow task failed, anywhere; and how fast the gate took its registrations.
+    const gateId = morningGateId(client.recipientSearchKey(recipient), new Date(releaseAtMs));
+    const failedTasks: string[] = [];
+    await eachLimited([...inputs.map((input) => `notification-${input.notificationId}`), gateId], 16, async (workflowId) => {
+      const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
+      for (const event of history.events ?? []) {
+        const failed = event.workflowTaskFailedEventAttributes;
+        if (failed) failedTasks.push(`${workflowId} (event ${event.eventId}): ${failed.cause}: ${failed.failure?.message}`);
+      }
+    });
+    assert.deepEqual(failedTasks, [], `${failedTasks.length} workflow tasks failed`);
+    const gateHistory = await stack.env.client.workflow.getHandle(gateId).fetchHistory();
+    const signalTimes = (gateHistory.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'register').map((event) => Number(event.eventTime!.seconds) * 1000 + Math.floor((event.eventTime!.nanos ?? 0) / 1e6));
+    const spanSeconds = (Math.max(...signalTimes) - Math.min(...signalTimes)) / 1000;
+    assert.ok(Math.max(...signalTimes) < freezeAtMs, 'every registration reached the gate before its freeze');
+    console.log(
+      `${name}: 1,000 scheduled by two producers in ${intakeSeconds.toFixed(1)} s; the gate took ${signalTimes.length} registrations in ${spanSeconds.toFixed(1)} s ` +
+        `(${(signalTimes.length / Math.max(spanSeconds, 0.001)).toFixed(0)}/s); ${JSON.stringify(counts)}`,
+    );
+  } finally {
+    for (const worker of workers) worker.kill('SIGKILL');
+    await Promise.all(workers.map((worker) => worker.exited));
+  }
+}
+
+describe('the morning cap under concurrency (dev server + ElasticMQ + worker and producer processes, nothing stubbed)', { concurrency: true, timeout: 900_000 }, () => {
+  test('two producers, 500 ads each for one recipient at once, cap 2, drop: exactly two arrive; every status true and as planned; no task failed', () => scenario('drop', 'drop', false));
+  test('the same in digest mode: one ad and one digest arrive; the digest holds exactly the digested', () => scenario('digest', 'digest', false));
+  test('the same with the worker SIGKILLed during intake: nothing lost, nothing twice, the cap holds', () => scenario('worker killed', 'drop', true));
 });

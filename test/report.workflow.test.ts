@@ -20,7 +20,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { chromium } from 'playwright-core';
+import { createMorningActivities } from '../src/activities/morning';
 import { NotificationClient } from '../src/client';
+import { MorningGates } from '../src/client/morningGates';
+import { morningGateId } from '../src/workflows/morningGateMessages';
 import type { DeliveryRequest, DeliveryResult } from '../src/activities';
 import { loadConfig } from '../src/config';
 import type { NotificationInput } from '../src/notification';
@@ -57,6 +60,7 @@ before(async () => {
     ...workflowCodeOptions(),
     dataConverter: testDataConverter(),
     activities: {
+      ...createMorningActivities({ morningGatesFor: (client) => new MorningGates(client, TASK_QUEUE) }),
       async deliverNotification(request: DeliveryRequest): Promise<DeliveryResult> {
         if (refused.has(request.notification.notificationId)) throw ApplicationFailure.nonRetryable('SQS refused the message', 'InvalidQueueMessage');
         const now = DateTime.fromMillis(await env.currentTimeMs());
@@ -84,8 +88,8 @@ after(async () => {
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
-function clientWith(policy: QuietHoursPolicy): NotificationClient {
-  return new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs() });
+function clientWith(policy: QuietHoursPolicy, morningCap?: { cap: number; overflow: 'drop' | 'digest' }): NotificationClient {
+  return new NotificationClient({ client: env.client, taskQueue: TASK_QUEUE, policy, recipientHashKey: testRecipientHashKey(), clock: () => env.currentTimeMs(), ...(morningCap ? { morningCap } : {}) });
 }
 
 /** Moves the test server's clock to the next occurrence of a KST wall-clock time (at least a minute ahead). */
@@ -112,8 +116,8 @@ function notification(category: NotificationInput['category'], overrides: Partia
 }
 
 /** The report of one KST day over these notifications, from their workflows' own descriptions. */
-async function reportOver(day: string, ids: string[]): Promise<ComplianceReport> {
-  const rows = await Promise.all(ids.map(async (id) => reportRowOf(await env.client.workflow.getHandle(`notification-${id}`).describe())));
+async function reportOver(day: string, ids: string[], gates: string[] = []): Promise<ComplianceReport> {
+  const rows = await Promise.all([...ids.map((id) => `notification-${id}`), ...gates].map(async (workflowId) => reportRowOf(await env.client.workflow.getHandle(workflowId).describe())));
   return buildComplianceReport({ client: env.client, config }, { fromDate: day, toDate: day }, rows);
 }
 
@@ -251,6 +255,43 @@ describe('the compliance report of a night (time-skipping)', { timeout: 300_000 
       const html = await readFile(join(rerun.dir, 'report.html'), 'utf8');
       assert.match(html, /Version 2 of this report\. It supersedes version 1/);
       assert.match(html, /<strong>The verdict changed<\/strong>: version 1 said FAIL/);
+    } finally {
+      narrowerAllowed = false;
+    }
+  });
+
+  test('a digest is a released advertisement: listed with what it merged, counted, and judged by the window (narrowed: FAIL)', async () => {
+    narrowerAllowed = true;
+    try {
+      const client = clientWith({ ...DEFAULT_POLICY, quietStart: '23:00', quietEnd: '06:00' }, { cap: 1, overflow: 'digest' });
+      const evening = await advanceTo('23:30');
+      const day = evening.plus({ days: 1 }).toISODate()!;
+      const recipient = { id: `user-digest-${sequence}`, nightConsent: false };
+      const night = [notification('advertising', { recipient }), notification('advertising', { recipient }), notification('advertising', { recipient })];
+      for (const input of night) {
+        await client.schedule(input);
+        await env.sleep(60_000);
+      }
+      for (const input of night) await env.client.workflow.getHandle(`notification-${input.notificationId}`).result();
+      const sixAm = evening.plus({ days: 1 }).set({ hour: 6, minute: 0 });
+      const gate = morningGateId(client.recipientSearchKey(recipient.id), sixAm.toJSDate());
+      await env.client.workflow.getHandle(gate).result();
+      const report = await reportOver(day, night.map((input) => input.notificationId), [gate]);
+
+      assert.deepEqual(report.counts.byStatus, { delivered: 1, digested: 3 }, 'the digest, and the three it carried');
+      assert.equal(report.counts.released, 1);
+      assert.deepEqual(report.released.map(({ hour, category, grounds, count }) => ({ hour, category, grounds, count })), [{ hour: 6, category: 'advertising', grounds: 'held-quiet-hours', count: 1 }]);
+      assert.equal(report.digests.length, 1);
+      const [digest] = report.digests;
+      assert.equal(digest!.notificationId, gate.replace(/^morning-/, 'digest-'));
+      assert.equal(digest!.mergedCount, 3);
+      assert.deepEqual(digest!.merged, night.map((input) => input.notificationId).sort());
+      const receivableMs = Date.parse(digest!.receivableAt);
+      assert.ok(receivableMs >= sixAm.toMillis() && receivableMs < sixAm.toMillis() + 60_000, `the digest went at the release (06:00), not at ${digest!.receivableAt}`);
+      // 06:00 is inside the law's 21:00–08:00: the digest fails the verdict like any advertisement would.
+      assert.equal(report.verdict.passed, false);
+      assert.equal(report.verdict.line, `1 advertisement receivable in the quiet window without consent: ${digest!.notificationId}`);
+      assert.deepEqual(report.quietWindowAdvertisements.map((row) => [row.notificationId, row.narrowerThanLaw]), [[digest!.notificationId, true]]);
     } finally {
       narrowerAllowed = false;
     }

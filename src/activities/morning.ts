@@ -2,13 +2,14 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DigestEntry } from '../digest';
 import type { MorningGateInput } from '../workflows/morningGate';
-import type { DigestAttemptOutcome, GateRegistration, VerdictAnswer } from '../workflows/morningGateMessages';
+import type { MorningVerdict } from '../policy';
+import type { DigestAttemptOutcome, GateRegistration } from '../workflows/morningGateMessages';
 
 /** What the morning activities need of src/client/morningGates.ts, on the Temporal client the activity is given. */
 export interface MorningGateOperations {
   join(gateId: string, input: MorningGateInput, registration: GateRegistration): Promise<'joined' | 'closed'>;
   leave(gateId: string, notificationId: string, seq: number): Promise<void>;
-  verdict(gateId: string, notificationId: string): Promise<VerdictAnswer>;
+  tellVerdicts(gateId: string, verdicts: readonly { notificationId: string; seq: number; verdict: MorningVerdict }[]): Promise<void>;
   lock(gateId: string, attempt: number, notificationIds: readonly string[]): Promise<Record<string, DigestEntry | null>>;
   tell(gateId: string, attempt: number, notificationIds: readonly string[], result: DigestAttemptOutcome): Promise<void>;
 }
@@ -18,9 +19,10 @@ export interface MorningDeps {
 }
 
 /**
- * The morning gates' side effects, as local activities: a notification moving between mornings
- * (leave one, join another) and asking its verdict; a gate locking its digest's notifications and
- * telling them how the attempt ended.
+ * The morning gates' side effects: a notification moving between mornings (leave one, join
+ * another: a local activity); a gate telling verdicts, locking its digest's notifications and
+ * telling them how the attempt ended (activities, so that the gate holds no workflow task while
+ * the notifications answer).
  */
 export function createMorningActivities({ morningGatesFor }: MorningDeps) {
   const gates = () => morningGatesFor(Context.current().client);
@@ -30,8 +32,8 @@ export function createMorningActivities({ morningGatesFor }: MorningDeps) {
       if (leave) await gates().leave(leave.gateId, leave.notificationId, leave.seq);
       return join ? gates().join(join.gateId, join.input, join.registration) : 'left';
     },
-    async askMorning({ gateId, notificationId }: { gateId: string; notificationId: string }): Promise<VerdictAnswer> {
-      return gates().verdict(gateId, notificationId);
+    async tellVerdicts({ gateId, verdicts }: { gateId: string; verdicts: { notificationId: string; seq: number; verdict: MorningVerdict }[] }): Promise<void> {
+      await gates().tellVerdicts(gateId, verdicts);
     },
     async lockDigestMembers({ gateId, attempt, notificationIds }: { gateId: string; attempt: number; notificationIds: string[] }): Promise<Record<string, DigestEntry | null>> {
       return gates().lock(gateId, attempt, notificationIds);

@@ -71,6 +71,14 @@ import { notificationSummary } from '../webUiText';
 
 export type NotificationHandle = WorkflowHandle<typeof notificationWorkflow>;
 
+/**
+ * How far ahead of the Temporal server's clock a producer's clock may be without holding a
+ * notification that the server would release at once (one scheduled in the minute after a window
+ * begins, by this clock, is started at once and decided on the server's). A clock further ahead
+ * can only make a notification later, never earlier.
+ */
+const CLOCK_TOLERANCE_MS = 60_000;
+
 export interface ScheduledNotification {
   notificationId: string;
   workflowId: string;
@@ -271,10 +279,13 @@ export class NotificationClient {
     const { notificationId } = deliverable;
     const workflowId = workflowIdFor(notificationId);
     // One that a morning cap or a collapse key concerns starts at once: its workflow registers with
-    // the gate of the morning it decides on the server's clock, then sleeps. Any other sleeps in its
-    // start delay until there is something to do.
+    // the gate of the morning it decides on the server's clock, then sleeps. So does one this clock
+    // holds only because it is a little ahead of the server's (just past 21:00 here, still before it
+    // there): the workflow decides on the server's clock. Any other sleeps in its start delay until
+    // there is something to do.
     const concernsMorning = !isLegacyForward(deliverable) && morningOf(decision, { category: deliverable.category, collapseKey: deliverable.collapseKey }, this.morningRules) !== undefined;
-    const startDelayMs = concernsMorning ? 0 : wakeUpAt(decision, subject, policy, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
+    const heldByThisClock = decision.reason === 'held-quiet-hours' && nextAllowedSendTime(new Date(nowMs - CLOCK_TOLERANCE_MS), subject, policy).reason !== 'held-quiet-hours';
+    const startDelayMs = concernsMorning || heldByThisClock ? 0 : wakeUpAt(decision, subject, policy, prestageLeadMs(prestageSeconds)).getTime() - nowMs;
     try {
       const handle = await this.temporal.workflow.start<typeof notificationWorkflow>('notificationWorkflow', {
         taskQueue,

@@ -1,8 +1,8 @@
 /**
  * The client side of the morning gates (src/workflows/morningGate.ts), as the morning activities use
- * it: a notification joins or leaves its morning (signals) and asks for its verdict (a query); a
- * gate locks the notifications of its digest and tells them how its attempt ended (an update to
- * each, with an id per attempt, so that a retried activity repeats nothing).
+ * it: a notification joins or leaves its morning (signals); a gate tells notifications their
+ * verdicts, locks the notifications of its digest and tells them how its attempt ended (an update
+ * to each, with an id per registration or attempt, so that a retried activity repeats nothing).
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
@@ -12,13 +12,13 @@ import type { morningGateWorkflow, MorningGateInput } from '../workflows/morning
 import {
   digestOutcomeUpdate,
   lockForDigestUpdate,
+  morningVerdictUpdate,
   registerSignal,
-  verdictQuery,
   withdrawSignal,
   type DigestAttemptOutcome,
   type GateRegistration,
-  type VerdictAnswer,
 } from '../workflows/morningGateMessages';
+import type { MorningVerdict } from '../policy';
 
 export { morningGateId } from '../workflows/morningGateMessages';
 
@@ -75,9 +75,17 @@ export class MorningGates {
     }
   }
 
-  /** The gate's verdict for a notification (a gate that has ended still answers from its history). */
-  async verdict(gateId: string, notificationId: string): Promise<VerdictAnswer> {
-    return this.client.workflow.getHandle(gateId).query(verdictQuery, notificationId);
+  /** Tells each notification the gate's verdict for its registration; one that ended meanwhile is skipped. */
+  async tellVerdicts(gateId: string, verdicts: readonly { notificationId: string; seq: number; verdict: MorningVerdict }[]): Promise<void> {
+    await eachLimited(verdicts, UPDATES_IN_FLIGHT, async ({ notificationId, seq, verdict }) => {
+      try {
+        await this.client.workflow
+          .getHandle(workflowIdFor(notificationId))
+          .executeUpdate(morningVerdictUpdate, { args: [{ gateId, seq, verdict }], updateId: `${gateId}:verdict:${seq}` });
+      } catch (error) {
+        if (!isClosed(error)) throw error;
+      }
+    });
   }
 
   /** Locks each notification into attempt `attempt` at the digest; those that ended or moved are not locked. */

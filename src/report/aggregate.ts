@@ -35,11 +35,26 @@ export interface QuietWindowAdvertisement {
   narrowerThanLaw: boolean;
 }
 
+/** A digest: one released advertisement that carried the content of several (the morning cap's overflow). */
+export interface DigestRelease {
+  notificationId: string;
+  recipientHash: string;
+  receivableAt: string;
+  grounds: ReleaseGrounds;
+  zone: string;
+  /** The notifications it carried (those of the range that ended `digested` with its id). */
+  merged: string[];
+  /** How many it carried, as the digest recorded it. */
+  mergedCount: number;
+}
+
 export interface ReportFigures {
   /** Notifications that ended (or still wait) in the range, by status. */
   statusCounts: Record<string, number>;
   released: ReleasedCount[];
   quietWindowAdvertisements: QuietWindowAdvertisement[];
+  /** The digests released in the range, each with the notifications it merged (also counted in `released`). */
+  digests: DigestRelease[];
   /** Delivered advertisements without recorded evidence: their grounds cannot be shown. */
   advertisementsWithoutEvidence: string[];
   /** Policy windows the decisions were made under, with how many decisions each. */
@@ -64,6 +79,8 @@ export class ReportAccumulator {
   private readonly statusCounts = new Map<string, number>();
   private readonly released = new Map<string, ReleasedCount>();
   private readonly quietWindow: QuietWindowAdvertisement[] = [];
+  private readonly digests = new Map<string, Omit<DigestRelease, 'merged'>>();
+  private readonly mergedInto = new Map<string, string[]>();
   private readonly withoutEvidence: string[] = [];
   private readonly windows = new Map<string, number>();
   private narrower = 0;
@@ -103,6 +120,7 @@ export class ReportAccumulator {
     } else {
       this.withoutDecision += 1;
     }
+    if (row.status === 'digested' && evidence?.digest) this.mergedInto.set(evidence.digest, [...(this.mergedInto.get(evidence.digest) ?? []), row.notificationId]);
     if (row.status !== 'delivered' || atMs === undefined) return;
     if (!evidence) {
       if (row.category === 'advertising') this.withoutEvidence.push(row.notificationId);
@@ -115,6 +133,9 @@ export class ReportAccumulator {
     const counted = this.released.get(key) ?? { date, hour: kstHour(atMs), category: row.category, channel: row.channel, grounds, count: 0 };
     counted.count += 1;
     this.released.set(key, counted);
+    if (evidence.merged !== undefined) {
+      this.digests.set(row.notificationId, { notificationId: row.notificationId, recipientHash: row.recipientHash, receivableAt: new Date(atMs).toISOString(), grounds, zone: evidence.zone, mergedCount: evidence.merged });
+    }
     if (insideLawWindow && row.category === 'advertising') {
       this.quietWindow.push({
         notificationId: row.notificationId,
@@ -135,6 +156,9 @@ export class ReportAccumulator {
       released: [...this.released.values()].sort(byTime),
       // Ties broken by id: visibility lists in no set order, and the signed report must not depend on it.
       quietWindowAdvertisements: [...this.quietWindow].sort((a, b) => a.receivableAt.localeCompare(b.receivableAt) || a.notificationId.localeCompare(b.notificationId)),
+      digests: [...this.digests.values()]
+        .map((digest) => ({ ...digest, merged: [...(this.mergedInto.get(digest.notificationId) ?? [])].sort() }))
+        .sort((a, b) => a.receivableAt.localeCompare(b.receivableAt) || a.notificationId.localeCompare(b.notificationId)),
       advertisementsWithoutEvidence: [...this.withoutEvidence].sort(),
       policyWindows: Object.fromEntries([...this.windows].sort(([a], [b]) => a.localeCompare(b))),
       narrowerThanLawDecisions: this.narrower,

@@ -35,6 +35,7 @@ export interface ComplianceReport {
   counts: { notifications: number; byStatus: Record<string, number>; released: number };
   released: ReportFigures['released'];
   quietWindowAdvertisements: ReportFigures['quietWindowAdvertisements'];
+  digests: ReportFigures['digests'];
   advertisementsWithoutEvidence: string[];
 }
 
@@ -81,6 +82,7 @@ export function complianceReport(input: {
     counts: { notifications: figures.rows, byStatus: figures.statusCounts, released: figures.released.reduce((sum, row) => sum + row.count, 0) },
     released: figures.released,
     quietWindowAdvertisements: figures.quietWindowAdvertisements,
+    digests: figures.digests,
     advertisementsWithoutEvidence: figures.advertisementsWithoutEvidence,
   };
 }

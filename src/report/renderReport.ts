@@ -81,6 +81,13 @@ function statusChart(report: ComplianceReport): ChartSpec {
 }
 
 /** The windows the decisions were made under, counted in decisions, and the notifications that have none yet. */
+/** The merged notifications of a digest: its count, and their ids (the first 20 in the page; report.json has them all). */
+function mergedText(digest: ComplianceReport['digests'][number]): string {
+  const shown = digest.merged.slice(0, 20).join(', ');
+  const more = digest.merged.length > 20 ? `, and ${digest.merged.length - 20} more (report.json)` : '';
+  return `${digest.mergedCount}${digest.merged.length ? `: ${shown}${more}` : ''}`;
+}
+
 function decisionWindowsText(report: ComplianceReport): string {
   const windows = Object.entries(report.policy.decisionWindows).map(([window, count]) => `${window}: ${count} decision${count === 1 ? '' : 's'}`);
   const undecided = report.policy.notificationsWithoutDecision;
@@ -155,6 +162,9 @@ ${versionSection(report)}
 ${charts.slice(0, 2).map((svg) => `<div class="chart">${svg}</div>`).join('\n')}
 <h2>Advertisements receivable inside the quiet window</h2>
 ${table(['notification', 'recipient (keyed hash)', 'receivable at', 'zone', 'night consent at decision', 'policy window', 'narrower than law'], report.quietWindowAdvertisements.map((row) => [row.notificationId, row.recipientHash, kstTime(row.receivableAt), row.zone, row.nightConsent ? 'yes' : 'NO', row.policyWindow, row.narrowerThanLaw ? 'yes' : 'no']))}
+<h2>Digests</h2>
+<p class="meta">A digest is one released advertisement that carries the content of several: the morning cap's overflow for one recipient. It is counted above as released, and checked against the window like any other.</p>
+${table(['digest', 'recipient (keyed hash)', 'receivable at', 'grounds', 'notifications merged'], (report.digests ?? []).map((row) => [row.notificationId, row.recipientHash, kstTime(row.receivableAt), row.grounds, mergedText(row)]))}
 <h2>Outcomes</h2>
 <div class="chart">${charts[2]}</div>
 ${table(['status', 'notifications'], Object.entries(report.counts.byStatus))}

@@ -10,6 +10,7 @@
  * why the report writes its files: they are what is kept beyond it.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { digestIdOf } from '../digest';
 import { parseEvidence } from '../evidence';
 import { notificationIdOf } from '../notification';
 import { NotificationCategoryKey, NotificationChannelKey, NotificationEvidenceKey, NotificationStatusKey, RecipientIdKey } from '../searchAttributes';
@@ -27,12 +28,14 @@ const CLOSE_MARGIN_MS = 20 * 60_000;
 export function reportRowOf(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'typedSearchAttributes' | 'status' | 'closeTime'>): ReportRow {
   const attributes = info.typedSearchAttributes;
   const evidence = parseEvidence(attributes.get(NotificationEvidenceKey));
+  // A morning gate that sent a digest: the row is the digest, a released advertisement of its own.
+  const digest = info.workflowId.startsWith('morning-');
   return {
-    notificationId: notificationIdOf(info.workflowId),
+    notificationId: digest ? digestIdOf(info.workflowId) : notificationIdOf(info.workflowId),
     status: attributes.get(NotificationStatusKey) ?? info.status.name.toLowerCase(),
     category: attributes.get(NotificationCategoryKey) ?? 'unknown',
     channel: attributes.get(NotificationChannelKey) ?? 'unknown',
-    recipientHash: attributes.get(RecipientIdKey) ?? '',
+    recipientHash: attributes.get(RecipientIdKey) ?? (digest ? info.workflowId.split('-')[1]! : ''),
     ...(info.closeTime ? { closedAtMs: info.closeTime.getTime() } : {}),
     ...(evidence ? { evidence } : {}),
   };
@@ -48,4 +51,10 @@ export async function* visibilityRows(client: Client, interval: ReportInterval):
   const type = `WorkflowType = 'notificationWorkflow'`;
   for await (const info of client.workflow.list({ query: `${type} AND CloseTime >= '${from}' AND CloseTime < '${to}'`, pageSize: 1000 })) yield reportRowOf(info);
   for await (const info of client.workflow.list({ query: `${type} AND ExecutionStatus = 'Running' AND StartTime < '${to}'`, pageSize: 1000 })) yield reportRowOf(info);
+  // Digests: their gate closes a few minutes after the digest turned receivable, so the closed list
+  // runs that margin past the range too (rows outside the range are dropped by their instant).
+  const digests = `WorkflowType = 'morningGateWorkflow' AND NotificationStatus = 'delivered'`;
+  const toAfter = new Date(interval.endMs + CLOSE_MARGIN_MS).toISOString();
+  for await (const info of client.workflow.list({ query: `${digests} AND CloseTime >= '${from}' AND CloseTime < '${toAfter}'`, pageSize: 1000 })) yield reportRowOf(info);
+  for await (const info of client.workflow.list({ query: `${digests} AND ExecutionStatus = 'Running'`, pageSize: 1000 })) yield reportRowOf(info);
 }

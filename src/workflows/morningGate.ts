@@ -6,9 +6,10 @@
  * 1. Until the freeze (a minute before the staging lead), notifications register and withdraw
  *    themselves (signals, from their own workflows: only a notification that exists is ever
  *    counted, in the gate of the release it will really go at). Nothing is decided yet.
- * 2. At the freeze, the plan of everything registered is computed once. A notification asks its
- *    verdict when it wakes; a late registration gets only a place that was never taken.
- * 3. In digest mode, just after the staging lead begins, the gate locks the digest's notifications that are still
+ * 2. At the freeze, the plan of everything registered is computed once, and each notification is
+ *    told its verdict (capped and collapsed ones end then). A late registration gets only a place
+ *    that was never taken, and its verdict at once.
+ * 3. In digest mode, when the staging lead begins, the gate locks the digest's notifications that are still
  *    held for this morning (each answers its entry), sends one message of those, and tells each how
  *    the attempt ended: `digested` once the digest is on the queue, or the failure, which it counts
  *    as its own. A failed attempt is tried again until the send's deadline, exactly as a lone
@@ -35,7 +36,7 @@ import { FAILURE_TYPES } from '../failureTypes';
 import type { Channel } from '../notification';
 import { admitLate, assertValidRules, freezeMorning, type FrozenMorning, type MorningEntry, type MorningRules, type MorningVerdict } from '../policy';
 import { NotificationCategoryKey, NotificationChannelKey, NotificationEvidenceKey, NotificationReleaseAtKey, NotificationStatusKey } from '../searchAttributes';
-import { digestIdOf, registerSignal, verdictQuery, withdrawSignal, type GateRegistration, type VerdictAnswer } from './morningGateMessages';
+import { digestIdOf, registerSignal, withdrawSignal, type GateRegistration } from './morningGateMessages';
 import { retryBackoffMs, type AttemptOutcome, type Delivery } from './notificationState';
 import { attemptDelivery } from './sendAttempt';
 
@@ -60,6 +61,8 @@ interface GateState {
   /** The newest registration number seen of each notification (registered or withdrawn). */
   seen: Record<string, number>;
   frozen?: { verdicts: Record<string, MorningVerdict>; digest: string[]; placesTaken: number };
+  /** Registrations whose verdict is decided but not yet told. */
+  untold: string[];
   digestAttempts: number;
   digestDone: boolean;
 }
@@ -74,21 +77,14 @@ export interface MorningGateResult {
 
 /** The plan freezes this long before staging begins, so that every notification finds its verdict when it wakes. */
 export const FREEZE_BEFORE_STAGING_MS = 60_000;
-/**
- * The digest is locked and sent this long after the staging lead begins: its notifications wake at
- * the lead and ask their verdict first, so that its lock does not meet them at the very instant
- * their own timer fires.
- */
-const DIGEST_AFTER_STAGING_MS = 5_000;
 /** A gate stays this long after its release for registrations that raced with it. */
 const OPEN_AFTER_RELEASE_MS = 5 * 60_000;
 
 /**
- * Activities, not local ones: while they wait for the notifications' answers, the gate's workflow
- * task is complete, so that a notification asking its verdict at the same moment (a query) is
- * answered at once instead of waiting for the gate's task, which would wait for it.
+ * Activities, not local ones: while they wait for a thousand notifications' answers, the gate
+ * holds no workflow task (and no slot of its worker's), and its history records one result.
  */
-const { lockDigestMembers, tellDigestOutcome } = proxyActivities<Pick<Activities, 'lockDigestMembers' | 'tellDigestOutcome'>>({
+const { tellVerdicts, lockDigestMembers, tellDigestOutcome } = proxyActivities<Pick<Activities, 'tellVerdicts' | 'lockDigestMembers' | 'tellDigestOutcome'>>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -108,6 +104,7 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
     digest: input.state.frozen.digest,
     placesTaken: input.state.frozen.placesTaken,
   };
+  const untold = new Set(input.state?.untold ?? []);
   let digestAttempts = input.state?.digestAttempts ?? 0;
   let digestDone = input.state?.digestDone ?? false;
   let digest: MorningGateResult['digest'];
@@ -118,18 +115,16 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
     if (!validRegistration(registration) || (seen.get(registration.notificationId) ?? -1) >= registration.seq) return;
     seen.set(registration.notificationId, registration.seq);
     registered.set(registration.notificationId, registration);
-    if (frozen) frozen = admitLate(frozen, entries(), asEntry(registration), rules);
+    if (!frozen) return;
+    frozen = admitLate(frozen, entries(), asEntry(registration), rules);
+    untold.add(registration.notificationId);
   });
   setHandler(withdrawSignal, ({ notificationId, seq }) => {
     if ((seen.get(notificationId) ?? -1) > seq) return;
     seen.set(notificationId, seq);
     // After the freeze its place stays taken: it may have been on its way.
     registered.delete(notificationId);
-  });
-  setHandler(verdictQuery, (notificationId): VerdictAnswer => {
-    if (!frozen) return { decided: false, reason: 'undecided' };
-    const verdict = registered.has(notificationId) ? frozen.verdicts.get(notificationId) : undefined;
-    return verdict ? { decided: true, verdict } : { decided: false, reason: 'unknown' };
+    untold.delete(notificationId);
   });
 
   const carryOn = async () => {
@@ -138,6 +133,7 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
       registered: [...registered.values()],
       seen: Object.fromEntries(seen),
       ...(frozen ? { frozen: { verdicts: Object.fromEntries(frozen.verdicts), digest: frozen.digest, placesTaken: frozen.placesTaken } } : {}),
+      untold: [...untold],
       digestAttempts,
       digestDone,
     };
@@ -147,40 +143,69 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
   // 1. Registrations until the freeze; continue as new before the history grows too long.
   while (!frozen) {
     if (freezeAtMs > Date.now()) await condition(() => workflowInfo().continueAsNewSuggested, freezeAtMs - Date.now());
-    if (Date.now() >= freezeAtMs) frozen = freezeMorning(entries(), rules);
-    else return carryOn();
+    if (Date.now() < freezeAtMs) return carryOn();
+    frozen = freezeMorning(entries(), rules);
+    for (const notificationId of registered.keys()) untold.add(notificationId);
   }
 
-  // 3. The digest, at the staging lead, until it is sent or its deadline comes.
+  // 2, 3, 4. Tell verdicts as they are decided; the digest just after the staging lead begins, and
+  // again after a failure until its deadline; open until a few minutes past the release.
   const digestMembers = () => frozen!.digest.filter((notificationId) => registered.has(notificationId));
-  while (!digestDone && digestMembers().length > 0) {
-    const digestAtMs = releaseAtMs - leadMs + DIGEST_AFTER_STAGING_MS;
-    if (digestAtMs > Date.now()) await sleep(digestAtMs - Date.now());
+  const endAtMs = releaseAtMs + OPEN_AFTER_RELEASE_MS;
+  let digestDueAtMs = releaseAtMs - leadMs;
+  for (;;) {
+    if (untold.size > 0) {
+      const verdicts = [...untold].map((notificationId) => ({ notificationId, seq: registered.get(notificationId)!.seq, verdict: frozen!.verdicts.get(notificationId)! }));
+      untold.clear();
+      await tellVerdicts({ gateId, verdicts });
+      continue;
+    }
+    const digestPending = !digestDone && digestMembers().length > 0;
+    if (digestPending && Date.now() >= digestDueAtMs) {
+      const retryAtMs = await attemptDigest();
+      if (retryAtMs !== undefined) digestDueAtMs = retryAtMs;
+      continue;
+    }
+    if (!digestPending && Date.now() >= endAtMs) break;
     if (workflowInfo().continueAsNewSuggested) return carryOn();
+    const wakeAtMs = digestPending ? digestDueAtMs : endAtMs;
+    await condition(() => untold.size > 0 || workflowInfo().continueAsNewSuggested, Math.max(1, wakeAtMs - Date.now()));
+  }
+
+  /** One attempt at the digest; the instant of the next, if it failed and may be tried again. */
+  async function attemptDigest(): Promise<number | undefined> {
     digestAttempts += 1;
     const locked = await lockDigestMembers({ gateId, attempt: digestAttempts, notificationIds: digestMembers() });
     const merged = digestMembers().filter((notificationId) => locked[notificationId]);
-    if (merged.length === 0) break;
+    if (merged.length === 0) {
+      digestDone = true;
+      return undefined;
+    }
     const result = await sendDigest(input, leadMs, gateId, merged.map((notificationId) => locked[notificationId]!), registered);
     await tellDigestOutcome({ gateId, attempt: digestAttempts, notificationIds: merged, result });
-    if (result.outcome === 'delivered') {
-      digest = { notificationId: digestIdOf(gateId), messageId: result.delivery.messageId, entries: merged, releasedAt: result.delivery.releasedAt };
-      recordDigest(input, result.delivery, registered.get(merged[0]!)?.channel);
-      digestDone = true;
-    } else if (result.outcome === 'failed') {
-      digestFailure = result.failure.message;
-      const retryAtMs = Date.now() + retryBackoffMs(digestAttempts);
-      if (retryAtMs >= deadlineMs) digestDone = true;
-      else await sleep(retryAtMs - Date.now());
-    } else if (result.outcome === 'window-closed') {
-      // Its notifications decide again, as a lone advertisement would: the next morning's gate.
-      digestDone = true;
+    switch (result.outcome) {
+      case 'delivered':
+        digest = { notificationId: digestIdOf(gateId), messageId: result.delivery.messageId, entries: merged, releasedAt: result.delivery.releasedAt };
+        recordDigest(input, result.delivery, registered.get(merged[0]!)?.channel, merged.length);
+        digestDone = true;
+        return undefined;
+      case 'failed': {
+        digestFailure = result.failure.message;
+        const retryAtMs = Date.now() + retryBackoffMs(digestAttempts);
+        // At its deadline its notifications decide again, as a lone advertisement would: the next morning's gate.
+        if (retryAtMs >= deadlineMs) digestDone = true;
+        return retryAtMs;
+      }
+      case 'window-closed':
+        digestDone = true;
+        return undefined;
+      case 'staging-unsupported':
+        // The next attempt sends at the release, without a delay.
+        leadMs = 0;
+        return releaseAtMs;
     }
-    if (result.outcome === 'staging-unsupported') leadMs = 0;
   }
 
-  // 4. Open a while longer for registrations that raced with the release (frozen: places only).
-  if (releaseAtMs + OPEN_AFTER_RELEASE_MS > Date.now()) await sleep(releaseAtMs + OPEN_AFTER_RELEASE_MS - Date.now());
   await condition(allHandlersFinished);
   const counts = { admitted: 0, collapsed: 0, capped: 0, digested: 0 };
   for (const verdict of frozen.verdicts.values()) counts[verdict.outcome] += 1;
@@ -231,7 +256,7 @@ async function sendDigest(input: MorningGateInput, leadMs: number, gateId: strin
  * The digest is a released advertisement of its own: the gate records it as a notification does
  * (status, release, evidence), so that the compliance report counts it.
  */
-function recordDigest(input: MorningGateInput, delivery: Delivery, channel: Channel | undefined): void {
+function recordDigest(input: MorningGateInput, delivery: Delivery, channel: Channel | undefined, merged: number): void {
   upsertSearchAttributes([
     { key: NotificationStatusKey, value: 'delivered' },
     { key: NotificationCategoryKey, value: 'advertising' },
@@ -248,6 +273,7 @@ function recordDigest(input: MorningGateInput, delivery: Delivery, channel: Chan
         receivableAt: delivery.releasedAt,
         ...(input.grounds.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
         ...(delivery.zoneData ? { zoneData: delivery.zoneData } : {}),
+        merged,
       }),
     },
   ]);

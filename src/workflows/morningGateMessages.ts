@@ -3,11 +3,11 @@
  * decides for. Shared by the workflows, the client and the activities, so all sides agree.
  *
  * Notification → gate: signals (a burst of registrations for one recipient is buffered by the
- * server and handled in batches, with no limit of updates in flight). Gate → notification: a query
- * for the verdict, asked by the notification itself, and two updates for the digest's attempt,
- * each sent to one notification.
+ * server and handled in batches, with no limit of updates in flight). Gate → notification: updates,
+ * each to one notification, from the gate's activities: its verdict, and the digest's lock and
+ * outcome. Nothing ever waits on the other side's worker while holding a workflow task.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DigestEntry } from '../digest';
 import type { Category, Channel } from '../notification';
 import type { MorningVerdict } from '../policy';
@@ -37,12 +37,11 @@ export const registerSignal = defineSignal<[GateRegistration]>('register');
 export const withdrawSignal = defineSignal<[{ notificationId: string; seq: number }]>('withdraw');
 
 /**
- * Where a registered notification goes at the release. `undecided` until the gate freezes;
- * `unknown` if the gate has not seen its registration (yet, or it withdrew).
+ * The gate's verdict for one registration of a notification (`seq`), told once the plan is frozen
+ * (or at once, to a late registration): where it goes at the release. A notification that moved or
+ * ended since ignores it.
  */
-export type VerdictAnswer = { decided: true; verdict: MorningVerdict } | { decided: false; reason: 'undecided' | 'unknown' };
-
-export const verdictQuery = defineQuery<VerdictAnswer, [string]>('verdict');
+export const morningVerdictUpdate = defineUpdate<void, [{ gateId: string; seq: number; verdict: MorningVerdict }]>('morningVerdict');
 
 /**
  * The gate is about to send its digest (attempt `attempt`): a notification still held for this
@@ -64,7 +63,4 @@ export function morningGateId(recipientHash: string, releaseAt: Date): string {
   return `morning-${recipientHash}-${releaseAt.getTime()}`;
 }
 
-/** The digest's notification id: one per gate. */
-export function digestIdOf(gateId: string): string {
-  return `digest-${gateId.replace(/^morning-/, '')}`;
-}
+export { digestIdOf } from '../digest';

@@ -7,9 +7,9 @@
  * server's clock, and sends the message with the SQS delay that remains.
  *
  * A notification that the morning cap or a collapse key concerns starts at once instead: it
- * registers with the gate of its morning (src/workflows/morningGate.ts), then sleeps. When it wakes
- * it asks the gate where it goes: on its own, nowhere (capped, collapsed), or in the digest, which
- * the gate sends and tells it about.
+ * registers with the gate of its morning (src/workflows/morningGate.ts), then sleeps. A minute
+ * before the staging lead the gate tells it where it goes: on its own, nowhere (it ends capped or
+ * collapsed then), or in the digest, which the gate sends, locking it in, and tells it about.
  *
  * Every path it can take is in src/workflows/notificationState.ts: its state is one record there,
  * and this file drives it (timers, activities, handlers).
@@ -65,7 +65,7 @@ import {
 import { heldSearchAttributes, NotificationEvidenceKey, NotificationReleaseAtKey, NotificationStatusKey, RecipientIdKey } from '../searchAttributes';
 import { currentDetails } from '../webUiText';
 import type { MorningGateInput } from './morningGate';
-import { digestOutcomeUpdate, lockForDigestUpdate, morningGateId, type GateRegistration } from './morningGateMessages';
+import { digestOutcomeUpdate, lockForDigestUpdate, morningGateId, morningVerdictUpdate, type GateRegistration } from './morningGateMessages';
 import { cancelUpdate, rescheduleUpdate, statusQuery, updateConsentUpdate, type CancelOutcome } from './notificationMessages';
 import {
   attemptEnded,
@@ -99,8 +99,8 @@ export interface NotificationWorkflowInput {
   morningRules?: MorningRules;
 }
 
-/** A notification moving between mornings, asking its verdict. */
-const { moveMorning, askMorning } = proxyLocalActivities<Pick<Activities, 'moveMorning' | 'askMorning'>>({
+/** A notification moving between mornings: its registrations are signals, which no worker has to answer. */
+const { moveMorning } = proxyLocalActivities<Pick<Activities, 'moveMorning'>>({
   startToCloseTimeout: '1 minute',
 });
 
@@ -108,11 +108,6 @@ const { moveMorning, askMorning } = proxyLocalActivities<Pick<Activities, 'moveM
 const { narrowerQuietHoursAllowed } = proxyLocalActivities<Pick<Activities, 'narrowerQuietHoursAllowed'>>({
   startToCloseTimeout: '10 seconds',
 });
-
-/** A gate that has not decided yet (or not seen the registration yet) is asked again after this long, doubling. */
-const VERDICT_ASK_BACKOFF_MS = 1_000;
-/** After this many answers that the gate does not know it, the notification registers again. */
-const UNKNOWN_ANSWERS_BEFORE_REGISTERING_AGAIN = 3;
 
 /** The statuses that end a notification that did not go out: it leaves its morning, freeing its place before the freeze. */
 const UNSENT_ENDS: readonly NotificationStatus[] = ['cancelled', 'expired', 'failed'];
@@ -161,6 +156,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       ...(state.delivery ? { receivableAt: state.delivery.releasedAt } : {}),
       ...(state.decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
       ...(state.delivery?.zoneData ? { zoneData: state.delivery.zoneData } : {}),
+      ...(state.delivery?.digestId ? { digest: state.delivery.digestId } : {}),
     });
   /** Decides again at `atMs` (now, or later) after a consent change, a reschedule or a closed send window. */
   const redecide = (atMs: number = Date.now()): void => {
@@ -220,25 +216,6 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     joinedMorning(state, target?.gateId);
     // That gate has already ended: its morning is over and decided, without this notification.
     if (answer === 'closed' && state.morning) state.morning.verdict = { outcome: 'capped' };
-  };
-  let verdictAsks = 0;
-  const askVerdict = async (): Promise<void> => {
-    const { gateId } = state.morning!;
-    const answer = await askMorning({ gateId, notificationId: deliverable.notificationId });
-    // Moved meanwhile (a change arrived during the question): the answer is another morning's.
-    if (state.morning?.gateId !== gateId) return;
-    verdictAsks += 1;
-    if (answer.decided) {
-      state.morning.verdict = answer.verdict;
-      verdictAsks = 0;
-      return;
-    }
-    if (answer.reason === 'unknown' && verdictAsks >= UNKNOWN_ANSWERS_BEFORE_REGISTERING_AGAIN) {
-      joinedMorning(state, undefined); // the loop registers it again, under a new number
-      return;
-    }
-    const changes = state.changes;
-    await condition(() => state.changes !== changes || !heldAndStill(), Math.min(30_000, VERDICT_ASK_BACKOFF_MS * 2 ** (verdictAsks - 1)));
   };
   const heldAndStill = () => state.phase === 'held' && !state.cancelRequested;
 
@@ -316,6 +293,12 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   setHandler(lockForDigestUpdate, ({ gateId, attempt }) =>
     lockedIntoDigest(state, gateId, attempt, morningOfDecision()?.gateId) ? { locked: true as const, entry: digestEntry() } : { locked: false as const },
   );
+  // Its gate's verdict, for the registration it is still held under (a moved or ended one ignores it).
+  setHandler(morningVerdictUpdate, ({ gateId, seq, verdict }) => {
+    if (state.phase !== 'held' || state.morning?.gateId !== gateId || state.morning.seq !== seq) return;
+    state.morning.verdict = verdict;
+    state.changes += 1;
+  });
   setHandler(digestOutcomeUpdate, ({ gateId, attempt, result: outcome }) => {
     if (state.phase === 'in-digest' && state.digestAttempt?.gateId === gateId && state.digestAttempt.attempt === attempt) state.digestAttempt.outcome = outcome;
   });
@@ -349,7 +332,9 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   /** Waits until `untilMs` or a change (a decision, a cancel, its gate locking it), whichever comes first. */
   const waitUntil = async (untilMs: number): Promise<void> => {
     const changes = state.changes;
-    if (untilMs > Date.now()) await condition(() => state.changes !== changes || !heldAndStill(), untilMs - Date.now());
+    const changed = () => state.changes !== changes || !heldAndStill();
+    if (!Number.isFinite(untilMs)) await condition(changed);
+    else if (untilMs > Date.now()) await condition(changed, untilMs - Date.now());
   };
 
   /** The process, one step at a time, until it ends (see notificationState.ts for every path). */
@@ -370,26 +355,28 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
         await moveToMorning(morning);
         continue;
       }
+      // Its morning's plan keeps it back: it ends now, unsent (the gate decides a minute before the lead).
+      const verdict = state.morning?.verdict;
+      if (verdict?.outcome === 'capped' || verdict?.outcome === 'collapsed') return ended(state, verdict.outcome);
+      const deadline = deadlineMs();
+      if (verdict?.outcome === 'digested' && (deadline === undefined || Date.now() < deadline)) {
+        // The gate sends the digest, locking it in; if it never does, the deadline decides again.
+        await waitUntil(deadline ?? Number.POSITIVE_INFINITY);
+        continue;
+      }
       const wakeAtMs = state.retryAtMs ?? wakeUpAt(state.decision, subject, policy, state.leadMs).getTime();
       if (wakeAtMs > Date.now()) {
         await waitUntil(wakeAtMs);
         continue;
       }
       if (state.decision.expired) return ended(state, 'expired');
-      const deadline = deadlineMs();
       if (deadline !== undefined && Date.now() >= deadline) {
         // The queue kept failing until the next quiet window (or the expiry): never send later than that.
         await closeWindow(deadline);
         continue;
       }
-      if (state.morning && !state.morning.verdict) {
-        await askVerdict();
-        continue;
-      }
-      const verdict = state.morning?.verdict;
-      if (verdict?.outcome === 'capped' || verdict?.outcome === 'collapsed') return ended(state, verdict.outcome);
-      if (verdict?.outcome === 'digested') {
-        // The gate sends the digest and locks it in; if it never does, the deadline decides again.
+      if (state.morning && !verdict) {
+        // Its verdict is on its way (the gate tells every registration); if it never comes, the deadline decides again.
         await waitUntil(deadline ?? Number.POSITIVE_INFINITY);
         continue;
       }

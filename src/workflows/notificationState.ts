@@ -11,7 +11,7 @@
  *               │  │ (retrying: held again after a failed attempt, with its last error)
  *               │  ├─ cancel ──────────────────────────────────────────────▶ cancelled
  *               │  ├─ wake, released at or after its expiry ───────────────▶ expired
- *               │  ├─ wake, its morning's verdict: capped / collapsed ──────▶ capped / collapsed
+ *               │  ├─ its morning's verdict (at the freeze): capped, collapsed ▶ capped / collapsed
  *               │  ├─ its send deadline passed (the next quiet window) ─────▶ held for the next window,
  *               │  │                                                          or failed after too many
  *               │  ├─ wake, no morning or admitted ──▶ sending ──delivered──▶ delivered
@@ -24,8 +24,8 @@
  *
  * A morning: when the morning cap or a collapse key concerns the release (src/policy/morning.ts),
  * the notification registers with that morning's gate (the gate of the release it will really go
- * at, decided on the server's clock), and leaves it when its decision moves or it ends unsent. It
- * asks the gate for its verdict when it wakes; the gate freezes the morning's plan a minute before.
+ * at, decided on the server's clock), and leaves it when its decision moves or it ends unsent. The
+ * gate freezes the morning's plan a minute before the staging lead and tells it its verdict.
  */
 import { MESSAGE_FAILURES, MISCONFIGURATION_FAILURES } from '../failureTypes';
 import type { NotificationStatus } from '../notification';

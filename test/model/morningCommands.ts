@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundle } from '@temporalio/worker';
 import fc from 'fast-check';
 import type { DeliveryRequest, DeliveryResult } from '../../src/activities';
 import { createMorningActivities } from '../../src/activities/morning';
@@ -28,6 +28,8 @@ import { testDataConverter, testRecipientHashKey } from '../helpers/stack';
 import { DAY, inQuietWindow, MINUTE, MorningModel, nextKst, type NotificationSpec, type Rules } from './morningModel';
 
 const TASK_QUEUE = 'morning-model-test';
+/** Marks the failures this test makes on purpose (an outage), which test/setup.mjs keeps out of the log. */
+const SIMULATED = '[simulated]';
 const LEAD_SECONDS = 900;
 
 interface SentMessage {
@@ -45,6 +47,7 @@ export class ModelHarness {
   private running?: Promise<void>;
   private bundle?: WorkflowBundle;
   private messages = 0;
+  private replayer?: Replayer;
 
   constructor(readonly env: TestWorkflowEnvironment) {}
 
@@ -60,7 +63,7 @@ export class ModelHarness {
         ...createMorningActivities({ morningGatesFor: (client) => new MorningGates(client, TASK_QUEUE) }),
         deliverNotification: async (request: DeliveryRequest): Promise<DeliveryResult> => {
           const atMs = await env.currentTimeMs();
-          if (this.outage) throw ApplicationFailure.retryable('SQS answered 503 Service Unavailable', 'ServiceUnavailable');
+          if (this.outage) throw ApplicationFailure.retryable(`${SIMULATED} SQS answered 503 Service Unavailable`, 'ServiceUnavailable');
           if (request.deadline !== undefined && Math.max(atMs, Date.parse(request.releaseAt ?? '')  || atMs) + 1_000 >= Date.parse(request.deadline)) {
             throw ApplicationFailure.nonRetryable('too close to its deadline', FAILURE_TYPES.sendWindowClosed);
           }
@@ -93,7 +96,8 @@ export class ModelHarness {
       if (history && completedTask) histories.push({ workflowId, history });
     }
     if (TRACE) console.log(`    replaying ${histories.length} histories`);
-    for await (const result of Worker.runReplayHistories({ workflowBundle: this.bundle!, dataConverter: testDataConverter() }, histories)) {
+    this.replayer ??= new Replayer(this.bundle!);
+    for (const result of await Promise.all(histories.map((entry) => this.replayer!.replay(entry)))) {
       if (TRACE) console.log(`    replayed ${result.workflowId}: ${result.error?.message ?? 'ok'}`);
       if (result.error) throw new Error(`replaying ${result.workflowId} failed: ${result.error.message}`);
     }
@@ -103,6 +107,7 @@ export class ModelHarness {
   async stop(): Promise<void> {
     this.worker?.shutdown();
     await this.running;
+    await this.replayer?.close();
   }
 
   client(rules: Rules, clockSkewMs: number): NotificationClient {
@@ -116,6 +121,48 @@ export class ModelHarness {
       prestageSeconds: rules.leadMs / 1000,
       morningCap: { cap: rules.cap, overflow: rules.overflow },
     });
+  }
+}
+
+type HistoryAndWorkflowId = { workflowId: string; history: Awaited<ReturnType<ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>['fetchHistory']>> };
+
+/**
+ * One replay worker for the whole run (starting one takes longer than replaying a sequence): the
+ * histories are fed to it one at a time, and each answer is matched to its history in order.
+ */
+class Replayer {
+  private readonly waiting: { history: HistoryAndWorkflowId; done: (result: ReplayResult) => void }[] = [];
+  private wake?: () => void;
+  private closed = false;
+  private readonly running: Promise<void>;
+
+  constructor(bundle: WorkflowBundle) {
+    const self = this;
+    async function* feed(): AsyncGenerator<HistoryAndWorkflowId> {
+      for (;;) {
+        while (self.waiting.length === 0 && !self.closed) await new Promise<void>((resolve) => (self.wake = resolve));
+        if (self.closed) return;
+        yield self.waiting[0]!.history;
+      }
+    }
+    this.running = (async () => {
+      for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter(), replayName: 'model-replay' }, feed())) {
+        this.waiting.shift()!.done(result);
+      }
+    })();
+  }
+
+  replay(history: HistoryAndWorkflowId): Promise<ReplayResult> {
+    return new Promise((done) => {
+      this.waiting.push({ history, done });
+      this.wake?.();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    await this.running;
   }
 }
 
@@ -189,12 +236,28 @@ async function dump(real: Real): Promise<void> {
   }
 }
 
-/** MODEL_TRACE=1 prints each command as it runs, with the server's time in Seoul. */
+/** MODEL_TRACE=1 prints each command as it runs, with the server's time in Seoul; MODEL_PROFILE=1 sums their times. */
 const TRACE = process.env.MODEL_TRACE === '1';
+const PROFILE = process.env.MODEL_PROFILE === '1';
+export const profile = new Map<string, { count: number; ms: number }>();
+async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+  if (!PROFILE) return work();
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    const entry = profile.get(label) ?? { count: 0, ms: 0 };
+    profile.set(label, { count: entry.count + 1, ms: entry.ms + performance.now() - started });
+  }
+}
 function traced(command: Command): Command {
-  if (!TRACE || (command as { traced?: boolean }).traced) return command;
+  if ((command as { traced?: boolean }).traced) return command;
   (command as { traced?: boolean }).traced = true;
   const run = command.run.bind(command);
+  if (!TRACE) {
+    command.run = (model, real) => timed(command.toString().replace(/\(.*/, ''), () => run(model, real));
+    return command;
+  }
   command.run = async (model, real) => {
     const at = new Date((await real.harness.env.currentTimeMs()) + 9 * 3_600_000).toISOString().slice(5, 19).replace('T', ' ');
     console.log(`  ${real.run} ${at} KST  ${command.toString()}`);
@@ -413,7 +476,7 @@ export async function finishSequence(model: MorningModel, real: Real): Promise<v
   if (TRACE) console.log(`  ${real.run} finishing`);
   const stuck = TRACE ? setInterval(() => void dump(real), 30_000) : undefined;
   try {
-    await finishAndCompare(model, real);
+    await timed('finish', () => finishAndCompare(model, real));
   } finally {
     clearInterval(stuck);
   }
@@ -459,7 +522,7 @@ async function finishAndCompare(model: MorningModel, real: Real): Promise<void> 
   }
 
   // A worker that takes over after the end replays every history the sequence left.
-  await real.harness.replay(await workflowIdsOf(model, real));
+  await timed('finish: replay', async () => real.harness.replay(await workflowIdsOf(model, real)));
 
   // Never early, never at night without consent, and the cap at each morning, a digest counting as one.
   for (const message of alone) {
@@ -486,7 +549,7 @@ export async function checkMorningModel(harness: ModelHarness, { runs, seed, max
     fc.asyncProperty(scenarioArbitrary, commandsArbitrary(maxCommands), async (scenario, commands) => {
       sequence += 1;
       let started: { model: MorningModel; real: Real } | undefined;
-      await fc.asyncModelRun(async () => (started = await startSequence(harness, scenario, `s${seed}-${sequence}`)), commands);
+      await fc.asyncModelRun(async () => (started = await timed('start', () => startSequence(harness, scenario, `s${seed}-${sequence}`))), commands);
       await finishSequence(started!.model, started!.real);
     }),
     { numRuns: runs, seed, ...(path ? { path } : {}) },

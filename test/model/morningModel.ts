@@ -2,7 +2,8 @@
  * A small model of what the scheduler promises for one recipient's nights, written from the rules
  * in docs/guarantees.md and nothing else (no code of src/ but the contract's types): the quiet
  * window on Seoul's clock (no daylight saving time there), the morning plan, its freeze, the
- * staging lead, late registrations, outages and their release windows.
+ * staging lead, late registrations (each told its verdict at once, capped and collapsed ones ending
+ * then), outages and their release windows.
  *
  * The model is told each command and how far time moved; it predicts what each change answers
  * (accepted, or refused because the message is already on the queue or ended) and, in the end, the
@@ -196,7 +197,16 @@ export class MorningModel {
     if (target === undefined) return;
     const morning = this.morning(target);
     morning.registered.add(n.spec.name);
-    if (morning.frozen) this.admitLate(morning, n);
+    if (!morning.frozen) return;
+    this.admitLate(morning, n);
+    this.told(n, morning);
+  }
+
+  /** The gate tells a registration its verdict: capped and collapsed end then, unsent. */
+  private told(n: Modelled, morning: Morning): void {
+    const verdict = morning.frozen!.verdicts.get(n.spec.name)!;
+    n.verdict = verdict;
+    if (this.isOpen(n) && (verdict.outcome === 'capped' || verdict.outcome === 'collapsed')) this.end(n, verdict.outcome);
   }
 
   /** After the freeze: collapse into a registered survivor with its key; an ad takes a place only if one was never taken. */
@@ -313,6 +323,7 @@ export class MorningModel {
       for (const morning of [...this.mornings.values()].sort((a, b) => a.ms - b.ms)) {
         if (!morning.frozen && this.nowMs >= morning.ms - this.rules.leadMs - FREEZE_BEFORE_STAGING_MS) {
           morning.frozen = this.plan([...morning.registered]);
+          for (const name of morning.registered) this.told(this.notifications.get(name)!, morning);
           changed = true;
         }
         if (morning.frozen && !morning.digestSent && this.nowMs >= morning.ms - this.rules.leadMs) changed = this.sendDigest(morning) || changed;
@@ -374,13 +385,7 @@ export class MorningModel {
     if (n.morningMs !== undefined) {
       const morning = this.mornings.get(n.morningMs)!;
       if (!morning.frozen) return false;
-      const verdict = morning.frozen.verdicts.get(n.spec.name)!;
-      n.verdict = verdict;
-      if (verdict.outcome === 'capped' || verdict.outcome === 'collapsed') {
-        this.end(n, verdict.outcome);
-        return true;
-      }
-      if (verdict.outcome === 'digested') return false; // the gate sends it (sendDigest)
+      if (n.verdict?.outcome === 'digested') return false; // the gate sends it (sendDigest)
     }
     if (this.outage) {
       if (n.status !== 'retrying' || n.failingSinceMs === undefined) {

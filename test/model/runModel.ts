@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startTimeSkippingEnv } from '../helpers/stack';
-import { checkMorningModel, ModelHarness } from './morningCommands';
+import { checkMorningModel, ModelHarness, profile } from './morningCommands';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '2000' }, seed: { type: 'string' }, 'max-commands': { type: 'string', default: '12' }, path: { type: 'string' } } });
 const runs = Number(values.runs);
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     await checkMorningModel(harness, { runs, seed, maxCommands, ...(values.path ? { path: values.path } : {}) });
     console.log(`model test: ${runs} sequences passed in ${((Date.now() - started) / 1000).toFixed(0)} s (seed ${seed})`);
   } finally {
+    for (const [label, { count, ms }] of [...profile].sort((a, b) => b[1].ms - a[1].ms)) console.log(`  ${label.padEnd(18)} ${String(count).padStart(5)} × ${(ms / count).toFixed(0).padStart(5)} ms = ${(ms / 1000).toFixed(1)} s`);
     await harness.stop();
     await env.teardown();
   }

@@ -50,6 +50,8 @@ export interface MorningGateInput {
   leadMs: number;
   /** The digest must be receivable before this instant (the next quiet window), ISO-8601. */
   deadline?: string;
+  /** The longest wait between failed attempts at the digest, as its notifications' own sends (default 60 s). */
+  maxBackoffSeconds?: number;
   /** The grounds the digest is released on, for its evidence: the zone and window the morning was decided in. */
   grounds: { zone: string; window: string; narrowerThanLaw?: boolean };
   /** What a continued run carries over. */
@@ -191,7 +193,7 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
         return undefined;
       case 'failed': {
         digestFailure = result.failure.message;
-        const retryAtMs = Date.now() + retryBackoffMs(digestAttempts);
+        const retryAtMs = Date.now() + retryBackoffMs(digestAttempts, input.maxBackoffSeconds);
         // At its deadline its notifications decide again, as a lone advertisement would: the next morning's gate.
         if (retryAtMs >= deadlineMs) digestDone = true;
         return retryAtMs;

@@ -198,6 +198,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       releaseAt: releaseAt.toISOString(),
       rules: morningRules,
       leadMs: state.leadMs,
+      ...(limits.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: limits.maxBackoffSeconds } : {}),
       ...(deadline ? { deadline: deadline.toISOString() } : {}),
       grounds: {
         zone: recipient.timeZone || policy.defaultTimeZone,
@@ -496,9 +497,15 @@ function parsedInput(input: unknown): NotificationWorkflowInput {
   const { retryLimits } = input as NotificationWorkflowInput;
   if (
     retryLimits !== undefined &&
-    !(Number.isInteger(retryLimits?.maxFailedWindows) && retryLimits.maxFailedWindows >= 1 && Number.isFinite(retryLimits.misconfiguredGraceSeconds) && retryLimits.misconfiguredGraceSeconds >= 0)
+    !(
+      Number.isInteger(retryLimits?.maxFailedWindows) &&
+      retryLimits.maxFailedWindows >= 1 &&
+      Number.isFinite(retryLimits.misconfiguredGraceSeconds) &&
+      retryLimits.misconfiguredGraceSeconds >= 0 &&
+      (retryLimits.maxBackoffSeconds === undefined || (Number.isFinite(retryLimits.maxBackoffSeconds) && retryLimits.maxBackoffSeconds >= 1))
+    )
   ) {
-    throw ApplicationFailure.nonRetryable('invalid retryLimits: expected { maxFailedWindows ≥ 1, misconfiguredGraceSeconds ≥ 0 }', FAILURE_TYPES.invalidPolicy);
+    throw ApplicationFailure.nonRetryable('invalid retryLimits: expected { maxFailedWindows ≥ 1, misconfiguredGraceSeconds ≥ 0, maxBackoffSeconds? ≥ 1 }', FAILURE_TYPES.invalidPolicy);
   }
   return input as NotificationWorkflowInput;
 }

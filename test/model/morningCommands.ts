@@ -28,6 +28,7 @@ import { testDataConverter, testRecipientHashKey } from '../helpers/stack';
 import { DAY, inQuietWindow, MINUTE, MorningModel, nextKst, type NotificationSpec, type Rules } from './morningModel';
 
 const TASK_QUEUE = 'morning-model-test';
+const MAX_BACKOFF_MS = 10 * MINUTE;
 /** Marks the failures this test makes on purpose (an outage), which test/setup.mjs keeps out of the log. */
 const SIMULATED = '[simulated]';
 const LEAD_SECONDS = 900;
@@ -120,6 +121,9 @@ export class ModelHarness {
       clock: async () => (await this.env.currentTimeMs()) + clockSkewMs,
       prestageSeconds: rules.leadMs / 1000,
       morningCap: { cap: rules.cap, overflow: rules.overflow },
+      // Failing sends wait up to ten minutes between attempts instead of one: an outage of a day is
+      // tried 80 times instead of 800, and nothing else changes (the windows, the limits).
+      retryLimits: { maxFailedWindows: 3, misconfiguredGraceSeconds: 900, maxBackoffSeconds: MAX_BACKOFF_MS / 1000 },
     });
   }
 }
@@ -271,7 +275,7 @@ function traced(command: Command): Command {
   return command;
 }
 
-class Schedule implements Command {
+export class Schedule implements Command {
   constructor(readonly index: number) {}
   check = (model: MorningModel) => model.notifications.size > this.index;
   async run(model: MorningModel, real: Real) {
@@ -290,7 +294,7 @@ class Schedule implements Command {
 }
 
 /** Scheduling right at a window's edge, by a producer whose clock may be a few seconds off. */
-class ScheduleAtEdge implements Command {
+export class ScheduleAtEdge implements Command {
   constructor(
     readonly index: number,
     readonly edge: [number, number, number],
@@ -315,7 +319,7 @@ function changeAnswered(model: MorningModel, expected: 'accepted' | 'refused', o
   }
 }
 
-class Cancel implements Command {
+export class Cancel implements Command {
   constructor(readonly index: number) {}
   check = (model: MorningModel) => model.notifications.size > this.index && model.started(`n${this.index}`);
   async run(model: MorningModel, real: Real) {
@@ -330,7 +334,7 @@ class Cancel implements Command {
   toString = () => `cancel(n${this.index})`;
 }
 
-class Consent implements Command {
+export class Consent implements Command {
   constructor(
     readonly index: number,
     readonly nightConsent: boolean,
@@ -351,7 +355,7 @@ class Consent implements Command {
 /** A reschedule: cleared, to 10:00 tomorrow (no morning), to 23:00 tonight or to 02:00 the night after (a later morning). */
 export type RescheduleTarget = 'clear' | 'next-10:00' | 'next-23:00' | 'day-after-02:00';
 
-class Reschedule implements Command {
+export class Reschedule implements Command {
   constructor(
     readonly index: number,
     readonly target: RescheduleTarget,
@@ -373,7 +377,7 @@ class Reschedule implements Command {
 }
 
 /** Time passes to the next instant that reads this on Seoul's clock. */
-class Advance implements Command {
+export class Advance implements Command {
   constructor(readonly to: [number, number, number]) {}
   check = () => true;
   async run(model: MorningModel, real: Real) {
@@ -382,20 +386,20 @@ class Advance implements Command {
   toString = () => `advanceTo(${this.to.map((part) => String(part).padStart(2, '0')).join(':')})`;
 }
 
-class Outage implements Command {
+export class Outage implements Command {
   constructor(readonly on: boolean) {}
   check = (model: MorningModel) => model.outage !== this.on;
   async run(model: MorningModel, real: Real) {
     real.harness.outage = this.on;
     model.setOutage(this.on);
-    // Every send that failed is tried again within a minute of the queue's return.
-    if (!this.on) await advanceTo(model, real, model.nowMs + 2 * MINUTE);
+    // Every send that failed is tried again within the longest backoff of the queue's return.
+    if (!this.on) await advanceTo(model, real, model.nowMs + MAX_BACKOFF_MS + MINUTE);
   }
   toString = () => `outage(${this.on ? 'on' : 'off'})`;
 }
 
 /** A new worker takes over now: every workflow of the sequence replays its history so far. */
-class ReplayNow implements Command {
+export class ReplayNow implements Command {
   check = () => true;
   async run(model: MorningModel, real: Real) {
     await real.harness.replay(await workflowIdsOf(model, real));
@@ -554,4 +558,18 @@ export async function checkMorningModel(harness: ModelHarness, { runs, seed, max
     }),
     { numRuns: runs, seed, ...(path ? { path } : {}) },
   );
+}
+
+/**
+ * One named sequence, run exactly as a generated one is (against the model, then compared at the
+ * end): the regressions the model test and the reviews found, kept as tests of their own.
+ */
+export async function runSequence(harness: ModelHarness, scenario: Scenario, commands: Command[], run: string): Promise<MorningModel> {
+  const { model, real } = await startSequence(harness, scenario, run);
+  for (const command of commands) {
+    assert.ok(command.check(model), `${command.toString()} does not apply here`);
+    await command.run(model, real);
+  }
+  await finishSequence(model, real);
+  return model;
 }

@@ -326,3 +326,15 @@ export interface NotificationResult {
   /** Digested: the digest that listed it (its notification id), and its message id once sent. */
   digest?: { notificationId: string; messageId?: string };
 }
+
+/**
+ * Why a change came too late, from where the notification stands: on the queue (alone, or in its
+ * morning's digest) and since when, or ended otherwise. The workflow refuses with it, and the
+ * client says the same of a workflow that has closed.
+ */
+export function notHeldMessage(notificationId: string, result: NotificationResult): string {
+  const since = `since ${result.stagedAt}, receivable at ${result.releasedAt}: it can no longer be changed`;
+  if (result.status === 'delivered') return `notification ${notificationId} is already on the delivery queue ${since}`;
+  if (result.status === 'digested') return `notification ${notificationId} is already on the delivery queue in the digest ${result.digest?.notificationId} ${since}`;
+  return `notification ${notificationId} is ${result.status}${OPEN_STATUSES.includes(result.status) ? '' : ', no longer held'}`;
+}

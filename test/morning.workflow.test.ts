@@ -14,7 +14,7 @@ import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import type { DeliveryRequest, DeliveryResult } from '../src/activities';
 import { createMorningActivities } from '../src/activities/morning';
-import { NotificationClient } from '../src/client';
+import { NotificationClient, NotificationNotHeldError } from '../src/client';
 import { MorningGates } from '../src/client/morningGates';
 import { isDigest } from '../src/digest';
 import type { NotificationInput } from '../src/notification';
@@ -186,3 +186,39 @@ describe('a place freed in the night goes to the next in line (time-skipping)', 
     assert.equal(times[`${run}-first`]!.hour, 7, 'staged before 08:00');
   });
 });
+
+describe('a digest under the morning spread (time-skipping)', { timeout: 300_000 }, () => {
+  test("its notifications say digested as soon as the digest is on the queue, not at their own spread release; after that a change is refused", async () => {
+    const client = new NotificationClient({
+      client: env.client,
+      taskQueue: TASK_QUEUE,
+      policy: { ...DEFAULT_POLICY, morningSpreadSeconds: 3_600 },
+      recipientHashKey: testRecipientHashKey(),
+      clock: () => env.currentTimeMs(),
+      prestageSeconds: 900,
+      morningCap: { cap: 1, overflow: 'digest' },
+    });
+    const run = `spread-${Date.now().toString(36)}`;
+    const ads = ['a', 'b', 'c'].map((name): NotificationInput => ({ notificationId: `${run}-${name}`, recipient: { id: `recipient-${run}` }, channel: 'push', category: 'advertising', payload: { name } }));
+    await advanceToNextKst('22:00');
+    for (const input of ads) {
+      await client.schedule(input);
+      await env.sleep(60_000);
+    }
+    const releases = await Promise.all(ads.map(async (input) => (await client.status(input.notificationId)).releaseAt));
+    await advanceToNextKst('07:50');
+    // Their own releases are spread over 08:00–09:00; the digest was staged at 07:45 for 08:00.
+    for (const [index, input] of ads.entries()) {
+      const status = await client.status(input.notificationId);
+      assert.equal(status.status, 'digested', `${input.notificationId} (its own release ${releases[index]})`);
+      assert.ok(status.digest?.messageId, 'names the digest on the queue');
+    }
+    const digests = sent.filter(({ request }) => isDigest(request.notification) && request.notification.entries.some((entry) => entry.notificationId.startsWith(run)));
+    assert.equal(digests.length, 1);
+    const cancel = await client.cancel(`${run}-a`);
+    assert.equal(cancel.cancelled, false);
+    assert.equal(cancel.status, 'digested');
+    await assert.rejects(client.reschedule(`${run}-b`, null), (error: unknown) => error instanceof NotificationNotHeldError && /in the digest .* since/.test(error.message));
+  });
+});
+

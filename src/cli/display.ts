@@ -52,8 +52,8 @@ export function statusLines(notificationId: string, result: NotificationResult, 
   if (result.lastError) rows.push(['last error', `${result.lastError} (${result.failedAttempts ?? 0} failed attempts, ${result.failedWindows ?? 0} failed windows)`]);
   if (result.failure) rows.push(['failure', result.failure]);
   if (result.replacedBy) rows.push(['replaced by', `${result.replacedBy} (the newer one with its collapse key)`]);
-  if (result.digest) rows.push(['in digest', `${result.digest.notificationId}${result.digest.messageId ? `, message id ${result.digest.messageId}` : ' (sent at the release)'}`]);
-  if (result.status === 'capped') rows.push(['morning cap', 'beyond its recipient\'s morning cap: it will not be sent unless a place frees before the release']);
+  if (result.digest) rows.push(['in digest', `${result.digest.notificationId}${result.digest.messageId ? `, message id ${result.digest.messageId}` : ''}`]);
+  if (result.status === 'capped') rows.push(['morning cap', "beyond its recipient's morning cap at that release: it was not sent"]);
   if (!open && !result.releasedAt) rows.push(['was due', localInstant(result.releaseAt, context)]);
   if (result.narrowerThanLaw) rows.push(['note', "decided under a quiet window narrower than the law's (a test override)"]);
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -79,6 +79,8 @@ export function tooLateLine(notificationId: string, change: string, result: Noti
   const where =
     result.status === 'delivered'
       ? onTheQueue(result, context)
+      : result.status === 'digested'
+        ? `${onTheQueue(result, context)}, in the digest ${result.digest?.notificationId ?? ''}`
       : result.status === 'sending' || result.status === 'retrying'
         ? `it is being sent (${result.status})`
         : `it is already ${result.status}`;

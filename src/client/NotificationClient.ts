@@ -28,7 +28,7 @@ import { deliveryMessageBytes, isFifoQueue, SQS_DEFAULT_MAX_MESSAGE_BYTES } from
 import {
   InvalidNotificationError,
   isLegacyForward,
-  OPEN_STATUSES,
+  notHeldMessage,
   parseConsentChange,
   parseLegacyForward,
   parseNotification,
@@ -481,12 +481,4 @@ export class NotificationClient {
       }
     }
   }
-}
-
-/** Why a change came too late, from where the notification stands. */
-function notHeldMessage(notificationId: string, result: NotificationResult): string {
-  if (result.status === 'delivered') {
-    return `notification ${notificationId} is already on the delivery queue since ${result.stagedAt}, receivable at ${result.releasedAt}: it can no longer be changed`;
-  }
-  return `notification ${notificationId} is ${result.status}${OPEN_STATUSES.includes(result.status) ? '' : ', no longer held'}`;
 }

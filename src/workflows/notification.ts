@@ -37,6 +37,7 @@ import { FAILURE_TYPES } from '../failureTypes';
 import {
   InvalidNotificationError,
   isLegacyForward,
+  notHeldMessage,
   parseConsentChange,
   parseDeliverable,
   parseReschedule,
@@ -232,7 +233,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   };
   const failUnlessOpen = (): void => {
     if (isOpen(state)) return;
-    throw ApplicationFailure.create({ message: notOpenMessage(deliverable.notificationId, result()), type: FAILURE_TYPES.notHeld, nonRetryable: true });
+    throw ApplicationFailure.create({ message: notHeldMessage(deliverable.notificationId, result()), type: FAILURE_TYPES.notHeld, nonRetryable: true });
   };
 
   setHandler(statusQuery, result);
@@ -433,17 +434,6 @@ function resultOf(state: NotificationState, expiresAt: string | undefined): Noti
     ...(status === 'collapsed' && verdict?.outcome === 'collapsed' ? { replacedBy: verdict.replacedBy } : {}),
     ...(status === 'digested' && delivery?.digestId ? { digest: { notificationId: delivery.digestId, messageId: delivery.messageId } } : {}),
   };
-}
-
-/** Why a change is refused: on the queue (alone or in a digest, and since when), or ended otherwise. */
-function notOpenMessage(notificationId: string, result: NotificationResult): string {
-  if (result.status === 'delivered') {
-    return `notification ${notificationId} is already on the delivery queue since ${result.stagedAt}, receivable at ${result.releasedAt}: it can no longer be changed`;
-  }
-  if (result.status === 'digested') {
-    return `notification ${notificationId} is already on the delivery queue in the digest ${result.digest?.notificationId} since ${result.stagedAt}, receivable at ${result.releasedAt}: it can no longer be changed`;
-  }
-  return `notification ${notificationId} is ${result.status}, no longer held`;
 }
 
 /** A send that no retry can fix, or that kept failing beyond the limits; carries the workflow's failure. */

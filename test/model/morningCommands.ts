@@ -243,6 +243,7 @@ async function dump(real: Real): Promise<void> {
 /** MODEL_TRACE=1 prints each command as it runs, with the server's time in Seoul; MODEL_PROFILE=1 sums their times. */
 const TRACE = process.env.MODEL_TRACE === '1';
 const PROFILE = process.env.MODEL_PROFILE === '1';
+const PROGRESS = process.env.MODEL_PROGRESS === '1';
 export const profile = new Map<string, { count: number; ms: number }>();
 async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   if (!PROFILE) return work();
@@ -254,20 +255,28 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
     profile.set(label, { count: entry.count + 1, ms: entry.ms + performance.now() - started });
   }
 }
+/** A command that does not end within this long is a failure (a deadlock), shrunk like any other. */
+const COMMAND_TIMEOUT_MS = 120_000;
+function withinTimeout<T>(what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not end within ${COMMAND_TIMEOUT_MS / 1000} s`)), COMMAND_TIMEOUT_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 function traced(command: Command): Command {
   if ((command as { traced?: boolean }).traced) return command;
   (command as { traced?: boolean }).traced = true;
   const run = command.run.bind(command);
-  if (!TRACE) {
-    command.run = (model, real) => timed(command.toString().replace(/\(.*/, ''), () => run(model, real));
-    return command;
-  }
   command.run = async (model, real) => {
-    const at = new Date((await real.harness.env.currentTimeMs()) + 9 * 3_600_000).toISOString().slice(5, 19).replace('T', ' ');
-    console.log(`  ${real.run} ${at} KST  ${command.toString()}`);
-    const stuck = setTimeout(() => void dump(real), 30_000);
+    if (TRACE) {
+      const at = new Date((await real.harness.env.currentTimeMs()) + 9 * 3_600_000).toISOString().slice(5, 19).replace('T', ' ');
+      console.log(`  ${real.run} ${at} KST  ${command.toString()}`);
+    }
+    const stuck = TRACE ? setTimeout(() => void dump(real), 30_000) : undefined;
     try {
-      await run(model, real);
+      await timed(command.toString().replace(/\(.*/, ''), () => withinTimeout(command.toString(), run(model, real)));
     } finally {
       clearTimeout(stuck);
     }
@@ -480,7 +489,7 @@ export async function finishSequence(model: MorningModel, real: Real): Promise<v
   if (TRACE) console.log(`  ${real.run} finishing`);
   const stuck = TRACE ? setInterval(() => void dump(real), 30_000) : undefined;
   try {
-    await timed('finish', () => finishAndCompare(model, real));
+    await timed('finish', () => withinTimeout('finishing the sequence', finishAndCompare(model, real)));
   } finally {
     clearInterval(stuck);
   }
@@ -552,6 +561,7 @@ export async function checkMorningModel(harness: ModelHarness, { runs, seed, max
   await fc.assert(
     fc.asyncProperty(scenarioArbitrary, commandsArbitrary(maxCommands), async (scenario, commands) => {
       sequence += 1;
+      if (PROGRESS && sequence % 100 === 0) console.log(`  ${sequence} sequences run`);
       let started: { model: MorningModel; real: Real } | undefined;
       await fc.asyncModelRun(async () => (started = await timed('start', () => startSequence(harness, scenario, `s${seed}-${sequence}`))), commands);
       await finishSequence(started!.model, started!.real);

@@ -8,7 +8,7 @@
  * Ctrl-C (SIGINT) or SIGTERM drains the worker, then stops the servers.
  */
 import { resolve } from 'node:path';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { localSecretsFile } from '../config';
 import { codecServerFromConfig, type RunningCodecServer } from '../security';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
@@ -20,8 +20,13 @@ import { stderrLog } from './progress';
 import { codecBanner, configWithLocalSecrets } from './stackSecrets';
 import { webUiListUrl } from './webUiLinks';
 import { createConfiguredWorker } from '../workers/createWorker';
+import { makeVersionCurrent } from '../workers/deploymentVersion';
+import { startStagingProbe, type StagingProbe } from '../workers/stagingProbe';
+import { installRuntime, LOCAL_STACK_METRICS_PORT } from '../workers/telemetry';
+import { workerDeploymentOptions } from '../workers/versioning';
+import { assertPortFree } from './ports';
 
-async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined): Promise<void> {
+async function printBanner(servers: LocalServers, dbFilename: string, codec: RunningCodecServer | undefined, worker: { metricsUrl?: string; version?: string }): Promise<void> {
   const { config, started } = servers;
   // Without TEMPORAL_ADDRESS the keys came from the local stack's file (configWithLocalSecrets).
   const secretsFile = started.temporal ? resolve(localSecretsFile(config.localStack.dataDir)) : undefined;
@@ -41,7 +46,8 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
       `    legacy wait   ${queues.legacyWait}`,
       `    dead letter   ${queues.deadLetter}`,
       ...codecBanner(codec, secretsFile),
-      `  worker      polling task queue "${config.temporal.taskQueue}"`,
+      `  worker      polling task queue "${config.temporal.taskQueue}"${worker.version ? ` as ${worker.version}` : ''}`,
+      ...(worker.metricsUrl ? [`    metrics   ${worker.metricsUrl}  (Prometheus; NOTIFY_METRICS_PORT=0 turns them off)`] : []),
       '',
       `In another shell, \`npm run cli -- …\` finds it (${runningStackFile(config.localStack.dataDir)}); other programs need:`,
       `  export TEMPORAL_ADDRESS=${config.temporal.address} AWS_ENDPOINT_URL_SQS=${config.sqs.endpoint}`,
@@ -53,15 +59,20 @@ async function printBanner(servers: LocalServers, dbFilename: string, codec: Run
 }
 
 async function main(): Promise<void> {
-  // The worker's own state changes are not news to someone running the stack; its warnings are.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = await configWithLocalSecrets();
   // Before any port is tried: "port 8081 is taken" would not say that it is our own stack.
   assertNoRunningStack(config.localStack.dataDir);
+  // The worker's metrics on 9464 unless NOTIFY_METRICS_PORT says otherwise (0: none).
+  const metrics = { ...config.metrics, port: config.metrics.port ?? LOCAL_STACK_METRICS_PORT };
+  if (metrics.port) await assertPortFree(metrics.port, "the worker's metrics", 'NOTIFY_METRICS_PORT (0: none)');
+  // The worker's own state changes are not news to someone running the stack; its warnings are.
+  const { metricsUrl } = installRuntime({ metrics, logger: new DefaultLogger('WARN') });
+  const deployment = workerDeploymentOptions(config.versioning);
   const dbFilename = resolve(config.localStack.dataDir, 'temporal.sqlite');
   let servers: LocalServers | undefined;
   let codec: RunningCodecServer | undefined;
   let worker: Worker | undefined;
+  let probe: StagingProbe | undefined;
   let removeRecord: (() => Promise<void>) | undefined;
   let signals = 0;
   let firstSignalAt = 0;
@@ -109,7 +120,14 @@ async function main(): Promise<void> {
     // As every worker process does (src/workers/main.ts): bring the schedules to their spec.
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config))}`);
     stderrLog(`schedule ${REPORT_SCHEDULE_ID} ${await ensureReportSchedule(servers.env.client, servers.config)}`);
-    await printBanner(servers, dbFilename, codec);
+    if (metricsUrl) probe = startStagingProbe({ client: servers.env.client, taskQueue: servers.config.temporal.taskQueue });
+    if (signals > 0) return;
+    const running = worker.run();
+    running.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+    // Its only worker: a versioned local stack makes its own build current (production leaves that to the operator).
+    if (deployment) await makeVersionCurrent(servers.env.client, servers.config.temporal.namespace, deployment.version);
+    const version = deployment ? `${deployment.version.deploymentName} build ${deployment.version.buildId}` : undefined;
+    await printBanner(servers, dbFilename, codec, { metricsUrl, version });
     removeRecord = await writeRunningStack(config.localStack.dataDir, {
       kind: 'local',
       env: stackVariables(servers.config),
@@ -117,10 +135,10 @@ async function main(): Promise<void> {
       // Without TEMPORAL_ADDRESS it runs on the generated secrets, which the CLI of a second shell then reads too.
       localSecrets: !config.temporal.address,
     });
-    if (signals > 0) return;
     // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.
-    await worker.run();
+    await running;
   } finally {
+    probe?.stop();
     await removeRecord?.();
     if (worker) stderrLog('worker stopped');
     await servers.stop();

@@ -1,10 +1,11 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerDeploymentOptions, type WorkerOptions } from '@temporalio/worker';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../config';
 import { dataConverterFromConfig } from '../security/dataConverter';
 import { activityDepsFromConfig } from './activityDeps';
+import { workerDeploymentOptions } from './versioning';
 import { workflowCodeOptions, WORKFLOWS_PATH } from './workflowCode';
 
 export interface NotificationWorkerOptions {
@@ -15,6 +16,8 @@ export interface NotificationWorkerOptions {
   /** The project's one (dataConverterFromConfig): required, so that no worker runs unencrypted. */
   dataConverter: DataConverter;
   tuning?: Partial<Config['worker']>;
+  /** Worker Versioning: its deployment and build id (src/workers/versioning.ts); undefined: unversioned. */
+  deployment?: WorkerDeploymentOptions;
   /** Anything else to pass to Worker.create (tests set a pre-built bundle, say). */
   overrides?: Partial<WorkerOptions>;
 }
@@ -49,6 +52,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Pr
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     nonStickyToStickyPollRatio: NON_STICKY_POLL_SHARE,
+    ...(options.deployment ? { workerDeploymentOptions: options.deployment } : {}),
     ...options.overrides,
   });
 }
@@ -58,9 +62,10 @@ export type { SQSClient };
 /**
  * The production worker from the configuration: its dependencies from activityDepsFromConfig and
  * its tuning from config.worker. The worker process, `npm start`, the tests and the benchmark all
- * build it here, so a new dependency reaches every one of them.
+ * build it here, so a new dependency reaches every one of them. `overrides` go to Worker.create
+ * (a test runs the next build's workflow code this way).
  */
-export async function createConfiguredWorker(config: Config, connection: NativeConnection): Promise<Worker> {
+export async function createConfiguredWorker(config: Config, connection: NativeConnection, overrides?: Partial<WorkerOptions>): Promise<Worker> {
   if (config.policy.allowNarrowerQuietHours) {
     console.warn(
       'WARNING: NOTIFY_ALLOW_NARROWER_QUIET_HOURS is on: this worker runs notifications whose quiet window is narrower than the ' +
@@ -74,5 +79,7 @@ export async function createConfiguredWorker(config: Config, connection: NativeC
     deps: await activityDepsFromConfig(config),
     dataConverter: dataConverterFromConfig(config),
     tuning: config.worker,
+    deployment: workerDeploymentOptions(config.versioning),
+    overrides,
   });
 }

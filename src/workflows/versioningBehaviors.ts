@@ -17,10 +17,14 @@
  *   ends on the code it began with and its build drains within minutes, without replaying across builds.
  * - smokeWorkflow, AUTO_UPGRADE: it sleeps for hours and does one thing.
  *
- * Without Worker Versioning (an unversioned worker, the time-skipping test server) these are ignored.
+ * Declared only to a versioned worker: a server refuses a behaviour from an unversioned one ("versioning
+ * behavior cannot be specified without deployment options"), which would fail every workflow task. The
+ * options are a getter, which the SDK calls before a run's first activation, where
+ * `workflowInfo().currentDeploymentVersion` says whether this worker (or, in a replay, the one that
+ * ran that task) belongs to a Worker Deployment.
  */
-import type { VersioningBehavior } from '@temporalio/common';
-import { setWorkflowOptions } from '@temporalio/workflow';
+import type { VersioningBehavior, WorkflowDefinitionOptionsOrGetter } from '@temporalio/common';
+import { setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import { complianceReportWorkflow } from './complianceReport';
 import { morningGateWorkflow } from './morningGate';
 import { notificationWorkflow } from './notification';
@@ -35,8 +39,14 @@ export const VERSIONING_BEHAVIORS = {
   smokeWorkflow: 'AUTO_UPGRADE',
 } as const satisfies Record<string, VersioningBehavior>;
 
-setWorkflowOptions({ versioningBehavior: VERSIONING_BEHAVIORS.notificationWorkflow }, notificationWorkflow);
-setWorkflowOptions({ versioningBehavior: VERSIONING_BEHAVIORS.morningGateWorkflow }, morningGateWorkflow);
-setWorkflowOptions({ versioningBehavior: VERSIONING_BEHAVIORS.reconcileLegacyQueueWorkflow }, reconcileLegacyQueueWorkflow);
-setWorkflowOptions({ versioningBehavior: VERSIONING_BEHAVIORS.complianceReportWorkflow }, complianceReportWorkflow);
-setWorkflowOptions({ versioningBehavior: VERSIONING_BEHAVIORS.smokeWorkflow }, smokeWorkflow);
+/** The behaviour, for a versioned worker only. */
+function whenVersioned(versioningBehavior: VersioningBehavior): WorkflowDefinitionOptionsOrGetter {
+  // An unversioned worker reports its build id too (the bundle's checksum), but no deployment name.
+  return () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior } : {});
+}
+
+setWorkflowOptions(whenVersioned(VERSIONING_BEHAVIORS.notificationWorkflow), notificationWorkflow);
+setWorkflowOptions(whenVersioned(VERSIONING_BEHAVIORS.morningGateWorkflow), morningGateWorkflow);
+setWorkflowOptions(whenVersioned(VERSIONING_BEHAVIORS.reconcileLegacyQueueWorkflow), reconcileLegacyQueueWorkflow);
+setWorkflowOptions(whenVersioned(VERSIONING_BEHAVIORS.complianceReportWorkflow), complianceReportWorkflow);
+setWorkflowOptions(whenVersioned(VERSIONING_BEHAVIORS.smokeWorkflow), smokeWorkflow);

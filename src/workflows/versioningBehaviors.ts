@@ -40,7 +40,7 @@ export const VERSIONING_BEHAVIORS = {
 } as const satisfies Record<string, VersioningBehavior>;
 
 /** The behaviour, for a versioned worker only. */
-function whenVersioned(versioningBehavior: VersioningBehavior): WorkflowDefinitionOptionsOrGetter {
+export function whenVersioned(versioningBehavior: VersioningBehavior): WorkflowDefinitionOptionsOrGetter {
   // An unversioned worker reports its build id too (the bundle's checksum), but no deployment name.
   return () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior } : {});
 }

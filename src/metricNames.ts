@@ -68,7 +68,7 @@ export const STAGING_CHECK_SECONDS = 300;
  */
 export const HISTOGRAM_BUCKETS: Record<(typeof HISTOGRAMS)[keyof typeof HISTOGRAMS], number[]> = {
   [HISTOGRAMS.stagedAhead]: [1, 5, 15, 30, 60, 120, 300, 600, 900],
-  [HISTOGRAMS.releaseLag]: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  [HISTOGRAMS.releaseLag]: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
 };
 
 /** The name Prometheus sees for a counter created as `name`. */

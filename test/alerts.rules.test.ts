@@ -1,6 +1,7 @@
 /**
  * The alert rules (deploy/prometheus/alerts.yml) as Prometheus runs them: `promtool check rules`
- * parses them, `promtool test rules` runs their unit tests (alerts.test.yml: each alert fires where
+ * parses them (and `promtool check config` the example scrape configuration beside them),
+ * `promtool test rules` runs their unit tests (alerts.test.yml: each alert fires where
  * it should and stays quiet where it should not), and every metric they read is one a worker
  * serves (src/metricNames.ts, which the live test in test/cli.stack.e2e.test.ts reads from a running
  * worker). promtool is Debian's, provisioned into the cache (src/stack/provisionPrometheus.ts).
@@ -22,6 +23,9 @@ describe('the alert rules', () => {
     assert.match(checked.stdout, /SUCCESS: \d+ rules found/);
     const tested = await runCommand(promtool, ['test', 'rules', join(DIR, 'alerts.test.yml')]);
     assert.match(tested.stdout, /SUCCESS/);
+    // The example scrape configuration that loads them.
+    const config = await runCommand(promtool, ['check', 'config', join(DIR, 'prometheus.yml')]);
+    assert.match(config.stdout, /SUCCESS/);
   });
 
   test('read only metrics a worker serves (or `up`, which Prometheus adds)', () => {

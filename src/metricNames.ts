@@ -111,3 +111,22 @@ export function knownMetricNames(): Set<string> {
   for (const gauge of [...Object.values(GAUGES), SDK_METRICS.pollers, SDK_METRICS.taskSlotsAvailable, SDK_METRICS.taskSlotsUsed, SDK_METRICS.stickyCacheSize]) names.add(gauge);
   return names;
 }
+
+/**
+ * What a live worker serves after one staged and one immediate send, as test/cli.stack.e2e.test.ts
+ * reads it from `npm start`'s worker: every name here must be there. The Grafana dashboard
+ * (deploy/grafana) reads only these (test/alerts.rules.test.ts checks).
+ */
+export const LIVE_WORKER_METRICS: readonly string[] = [
+  exposedCounter(COUNTERS.staged),
+  exposedCounter(COUNTERS.sent),
+  exposedCounter(COUNTERS.released),
+  exposedCounter(COUNTERS.insideQuietWindow),
+  ...Object.values(HISTOGRAMS).flatMap((base) => [`${base}_bucket`, `${base}_count`, `${base}_sum`]),
+  GAUGES.heldDueSoon,
+  ...['_bucket', '_count', '_sum'].map((suffix) => `${SDK_METRICS.workflowTaskScheduleToStart}${suffix}`),
+  SDK_METRICS.pollers,
+  SDK_METRICS.taskSlotsAvailable,
+  SDK_METRICS.taskSlotsUsed,
+  SDK_METRICS.stickyCacheSize,
+];

@@ -4,13 +4,13 @@
  * `promtool test rules` runs their unit tests (alerts.test.yml: each alert fires where
  * it should and stays quiet where it should not), and every metric they read is one a worker
  * serves (src/metricNames.ts, which the live test in test/cli.stack.e2e.test.ts reads from a running
- * worker). promtool is Debian's, provisioned into the cache (src/stack/provisionPrometheus.ts).
+ * worker). The Grafana dashboard reads exactly names that live test reads. promtool is Debian's, provisioned into the cache (src/stack/provisionPrometheus.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { knownMetricNames } from '../src/metricNames';
+import { knownMetricNames, LIVE_WORKER_METRICS } from '../src/metricNames';
 import { runCommand } from '../src/stack/commands';
 import { provisionPrometheus } from '../src/stack/provisionPrometheus';
 
@@ -37,5 +37,15 @@ describe('the alert rules', () => {
     const unknown = [...read].filter((name) => !known.has(name));
     assert.deepEqual(unknown, [], `alerts.yml reads metrics no worker serves: ${unknown.join(', ')}`);
     assert.ok(read.size >= 8, [...read].join(', '));
+  });
+});
+
+describe('the Grafana dashboard (deploy/grafana)', () => {
+  test('reads only metrics that test/cli.stack.e2e.test.ts reads from a live worker', () => {
+    const dashboard = JSON.parse(readFileSync(join(__dirname, '..', 'deploy', 'grafana', 'notification-scheduler.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const read = new Set(dashboard.panels.flatMap((panel) => panel.targets.flatMap((target) => target.expr.match(/\b(?:notify|temporal)_[a-z0-9_]+\b/g) ?? [])));
+    const live = new Set(LIVE_WORKER_METRICS);
+    assert.deepEqual([...read].filter((name) => !live.has(name)), []);
+    assert.ok(read.size >= 10, [...read].join(', '));
   });
 });

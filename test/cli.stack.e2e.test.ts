@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { COUNTERS, exposedCounter, GAUGES, HISTOGRAMS, SDK_METRICS } from '../src/metricNames';
+import { COUNTERS, exposedCounter, GAUGES, HISTOGRAMS, LIVE_WORKER_METRICS, SDK_METRICS } from '../src/metricNames';
 import { parseExposition, sumOf, type Sample } from '../src/metricsText';
 import { NOTIFICATION_FIELDS, parseNotification } from '../src/notification';
 import { zoneWhereAfternoon } from '../src/policy/releaseWindow';
@@ -160,6 +160,9 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       samples = await scrape();
     }
+    // Every name the dashboard reads is served.
+    const served = new Set(samples.map((sample) => sample.name));
+    assert.deepEqual(LIVE_WORKER_METRICS.filter((name) => !served.has(name)), []);
     // The advertisement of the report's test went out at once; this order was staged up to 12 s ahead.
     assert.ok(sumOf(samples, exposedCounter(COUNTERS.sent), { category: 'advertising' })! >= 1);
     assert.ok(sumOf(samples, exposedCounter(COUNTERS.staged), { category: 'order' })! >= 1);

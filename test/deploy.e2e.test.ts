@@ -49,10 +49,12 @@ const RECIPIENTS = 10;
 const ADS = 16;
 const ORDERS = 4;
 const CAP = 12;
-/** The staging lead of this rehearsal: staged 30 s before T. */
-const LEAD_SECONDS = 30;
+/** The staging lead of this rehearsal: staged 15 s before T. */
+const LEAD_SECONDS = 15;
+/** A morning gate's plan freezes this long before the staging lead (src/workflows/morningGate.ts). */
+const GATE_FREEZE_SECONDS = 60;
 /** Rescheduled ones go this long after T. */
-const RESCHEDULED_AFTER_T_MS = 20_000;
+const RESCHEDULED_AFTER_T_MS = 10_000;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -108,8 +110,11 @@ describe('a deploy while notifications are held (dev server, ElasticMQ, worker p
       await until('v1 to be known', () => temporal('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'v1', '--yes'));
 
       phase('v1 current');
-      // The deploy takes about 20 s here; the margin is for a loaded machine (the test fails, saying so, if it runs into the lead).
-      const releaseAtMs = nextWholeMinute(90_000, Date.now());
+      // The changes must reach the morning gates before their plans freeze (a minute before the
+      // staging lead), and the deploy must be over before the lead: both take about 10 s here; the
+      // rest is margin for a loaded machine (the test fails, saying so, if either runs late).
+      const releaseAtMs = nextWholeMinute((LEAD_SECONDS + GATE_FREEZE_SECONDS) * 1000 + 40_000, Date.now());
+      const freezeAtMs = releaseAtMs - (LEAD_SECONDS + GATE_FREEZE_SECONDS) * 1000;
       phase(`T in ${((releaseAtMs - Date.now()) / 1000).toFixed(0)} s`);
       const notifications = new NotificationClient({
         client: stack.env.client,
@@ -164,6 +169,7 @@ describe('a deploy while notifications are held (dev server, ElasticMQ, worker p
         const statuses = await Promise.all(retrying.map((input) => notifications.status(input.notificationId)));
         return statuses.every((status) => status.status === 'retrying') ? true : undefined;
       });
+      assert.ok(Date.now() < freezeAtMs, "the changes ran into the morning gates' freeze: the cap would not count as expected");
 
       phase('retrying');
       // 2. v2: its workers poll, it is ramped, then made current.
@@ -182,16 +188,18 @@ describe('a deploy while notifications are held (dev server, ElasticMQ, worker p
 
       phase('v2 current');
       // 3. v1 stops once the server reports it drained (its pinned runs, the reconciler's, are over).
-      await until(
-        'v1 to drain',
-        async () => {
-          const version = JSON.parse((await temporal('worker', 'deployment', 'describe-version', '--deployment-name', deploymentName, '--build-id', 'v1', '--output', 'json')).stdout) as {
-            drainageInfo?: { drainageStatus?: string };
-          };
-          return version.drainageInfo?.drainageStatus === 'drained' ? true : undefined;
-        },
-        180_000,
-      );
+      const describeV1 = async () =>
+        JSON.parse((await temporal('worker', 'deployment', 'describe-version', '--deployment-name', deploymentName, '--build-id', 'v1', '--output', 'json')).stdout) as {
+          drainageInfo?: { drainageStatus?: string };
+        };
+      await until('v1 to drain', async () => ((await describeV1()).drainageInfo?.drainageStatus === 'drained' ? true : undefined), 180_000).catch(async (error: Error) => {
+        // Say what keeps it: the open workflows pinned to it, as visibility lists them.
+        const pinned: string[] = [];
+        for await (const execution of stack.env.client.workflow.list({ query: `ExecutionStatus = 'Running' AND TemporalWorkflowVersioningBehavior = 'Pinned'` })) {
+          pinned.push(`${execution.workflowId} (${execution.type}, ${JSON.stringify(execution.searchAttributes.TemporalWorkerDeploymentVersion ?? [])})`);
+        }
+        throw new Error(`${error.message}: ${JSON.stringify((await describeV1()).drainageInfo)}; open pinned workflows: ${pinned.join(', ') || 'none'}`);
+      });
       await v1.stop();
       assert.ok(Date.now() < releaseAtMs - LEAD_SECONDS * 1000 - 5_000, 'the deploy ran into the staging lead: the held notifications did not all begin on v2');
 
@@ -202,7 +210,11 @@ describe('a deploy while notifications are held (dev server, ElasticMQ, worker p
       const ended = Promise.all(everyone.map(async (input) => results.set(input.notificationId, await notifications.result(input.notificationId))));
       ended.catch(() => undefined); // raced below; once the test has failed, its calls end with the connection
       // A workflow stuck in a failing task never ends: say which, instead of waiting for the test's timeout.
-      const endedInTime = await Promise.race([ended.then(() => true), sleep(releaseAtMs + RESCHEDULED_AFTER_T_MS + 120_000 - Date.now()).then(() => false)]);
+      let deadline: NodeJS.Timeout | undefined;
+      const endedInTime = await Promise.race([
+        ended.then(() => true),
+        new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), releaseAtMs + RESCHEDULED_AFTER_T_MS + 120_000 - Date.now()))),
+      ]).finally(() => clearTimeout(deadline));
       if (!endedInTime) {
         const open = everyone.filter((input) => !results.has(input.notificationId));
         const stuck = await Promise.all(
@@ -231,7 +243,7 @@ describe('a deploy while notifications are held (dev server, ElasticMQ, worker p
       // The cap: per recipient, the advertisements left in the gate (16 − 1 cancelled − 2 moved) beyond 12.
       assert.deepEqual(Object.fromEntries(statuses), { delivered: everyone.length - RECIPIENTS * 2, cancelled: RECIPIENTS, capped: RECIPIENTS * (ADS - 3 - CAP) });
       for (const id of cancelled) assert.equal(results.get(id)!.status, 'cancelled');
-      // 0 early: none before its release (T; T + 20 s for the rescheduled).
+      // 0 early: none before its release (T; T + 10 s for the rescheduled).
       for (const message of messages) {
         const id = attribute(message, 'notificationId')!;
         const notBefore = rescheduled.has(id) ? releaseAtMs + RESCHEDULED_AFTER_T_MS : id.includes('-retry-') ? 0 : releaseAtMs;

@@ -7,6 +7,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build id versioned workers run as (docs/operations.md): there is no .git here to take it from.
+ARG NOTIFY_BUILD_ID
 RUN npm run build
 
 FROM node:24-bookworm-slim

@@ -23,16 +23,25 @@
  * the largest, and the dev server beside them, all with staging off and --cluster-n notifications.
  * Alone (without --only) it runs only that.
  *
+ * --watch runs a Prometheus server beside the run (provisioned like the other servers): it scrapes
+ * this process's worker (whose runtime then serves metrics on a port of its own) and each run's
+ * Temporal dev server every second, and evaluates deploy/prometheus/alerts.yml; after each release
+ * run the morning as it was scraped (staged, sent, released, the lag, the server's workflow tasks)
+ * becomes bench/results/morning-<run>.png (bench/watch.ts). Off by default: it adds the exporter's
+ * and Prometheus's CPU to the machine the figures are measured on.
+ *
  * --render FILE publishes a saved results file (a run's JSON, or the partial.json a failed run
  * left, marked as stopped early) as a run would, without running anything.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
 import { loadConfig, type Config } from '../src/config';
 import { createSqsClient } from '../src/sqs';
 import { startElasticMq } from '../src/stack/elasticMq';
+import { freePort } from '../src/stack/ports';
+import { installRuntime } from '../src/workers/telemetry';
 import { VERSIONS } from '../src/stack/versions';
 import { freshLocalSecrets } from '../src/security/localSecrets';
 import { bestCeilingConcurrency, runBullMq, runCeiling, runLegacyDrain, startRedis, type AlternativeResult } from './alternatives';
@@ -44,7 +53,8 @@ import { runReconcileVsIntake } from './reconcile';
 import { startLatencyProxy } from './latencyProxy';
 import { writeReleaseCurvePlot, writeReleasePlot } from './releasePlot';
 import { CLUSTER_BEGIN, CLUSTER_END, renderClusterReport, renderReport, renderScaleReport, SCALE_BEGIN, SCALE_END, writeReadme, type BenchResults, type LatencyResults } from './report';
-import { placedByPace, runPlacedRelease, runSleeping, workflowBundle } from './temporal';
+import { observeReleases, placedByPace, runPlacedRelease, runSleeping, workflowBundle } from './temporal';
+import { startMorningWatch, type MorningWatch } from './watch';
 import { devServerTarget, type TemporalTargetFactory } from './temporalTarget';
 import { clusterTarget, withCluster } from './cluster';
 
@@ -80,12 +90,14 @@ interface Flags {
   curveScheduleConcurrency?: number;
   /** The curve's dev servers keep their database in a SQLite file, not in memory (whose memory 100,000 outgrew). */
   curveOnFile: boolean;
+  /** Prometheus scrapes the run; a picture of each release (bench/watch.ts). */
+  watch: boolean;
 }
 
 const USAGE =
   'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--capped-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
   '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--reconcile-n 5000] ' +
-  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--curve-concurrency 32] [--curve-on-file] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--no-readme] [--render FILE] ' +
+  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--curve-concurrency 32] [--curve-on-file] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--watch] [--no-readme] [--render FILE] ' +
   '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
@@ -109,6 +121,7 @@ function parseFlags(argv: string[]): Flags {
     cappedRuns: 1,
     curve: [],
     curveOnFile: false,
+    watch: false,
   };
   let onlyGiven = false;
   let cluster = false;
@@ -139,6 +152,7 @@ function parseFlags(argv: string[]): Flags {
       case '--curve': flags.curve = value().split(',').map((part) => Math.max(1, toNumber(part, 'notifications per curve point'))); break;
       case '--curve-lead': flags.curveLeadSeconds = number('the staging lead of the curve in seconds'); break;
       case '--curve-on-file': flags.curveOnFile = true; break;
+      case '--watch': flags.watch = true; break;
       case '--curve-concurrency': flags.curveScheduleConcurrency = Math.max(1, number('starts in flight while the curve schedules')); break;
       case '--capped-runs': flags.cappedRuns = number('staged release runs under a morning cap'); break;
       case '--cost-n': flags.costN = Math.max(1, number('notifications per path for the cost')); break;
@@ -189,7 +203,9 @@ async function main(): Promise<void> {
   // SIGINT or SIGTERM ends the whole run (its servers go with it: src/stack/orphanGuard.ts). The
   // SDK's default would only shut the in-process workers down: the run then failed, was retried, and
   // started another server.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  // With --watch the runtime also serves the worker's metrics, which Prometheus scrapes.
+  const workerMetricsPort = flags.watch ? await freePort() : 0;
+  installRuntime({ metrics: { host: '127.0.0.1', port: workerMetricsPort }, logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const startedAt = new Date();
   const wallStart = performance.now();
   const root = join(__dirname, 'results');
@@ -229,6 +245,8 @@ async function main(): Promise<void> {
     load: { start: loadavg()[0]! },
   };
   const target = devServerTarget();
+  const morningWatch: MorningWatch | undefined = flags.watch ? await startMorningWatch({ workerMetricsPort, resultsDir: root }) : undefined;
+  observeReleases(morningWatch?.observer);
   const savePartial = () => writeFileSync(join(root, 'partial.json'), JSON.stringify(results, null, 2));
   try {
     if (flags.only.has('release')) await workflowBundle();
@@ -389,6 +407,8 @@ async function main(): Promise<void> {
     savePartial();
     throw error;
   } finally {
+    observeReleases(undefined);
+    await morningWatch?.stop();
     await elasticMq.stop();
     await redis?.stop();
   }

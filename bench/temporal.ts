@@ -28,6 +28,36 @@ import { watchRelease, type BenchSqs, type DownstreamResult, type ReleaseWatch }
 import { countsDelta, totalOf, type OperationCounts } from './metrics';
 import { devServerTarget, waitUntilIdle, type TemporalTarget, type TemporalTargetFactory } from './temporalTarget';
 
+/**
+ * Told about each release run, for `npm run bench -- --watch` (bench/watch.ts): the server it
+ * starts, the task queue while it runs, and when it is over.
+ */
+export interface ReleaseObserver {
+  serverStarted(target: TemporalTarget): Promise<void>;
+  /** Returns what to do when the run ends (whatever the outcome). */
+  runStarted(run: { client: Client; taskQueue: string }): () => void;
+  released(run: ObservedRelease): Promise<void>;
+}
+
+export interface ObservedRelease {
+  label: string;
+  taskQueue: string;
+  n: number;
+  prestageSeconds: number;
+  scheduleStartedAt: number;
+  windowOpensMs: number;
+  releaseAtMs: number;
+  /** When the downstream received the last message. */
+  lastReceivedAt: number;
+}
+
+let releaseObserver: ReleaseObserver | undefined;
+
+/** Every release run from now on tells `observer` (one at a time, as the runs are). */
+export function observeReleases(observer: ReleaseObserver | undefined): void {
+  releaseObserver = observer;
+}
+
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 /** The workflow bundle of a workflows file (default: the production one, as `npm run build` bundles it), built once per file. */
 export function workflowBundle(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
@@ -187,12 +217,18 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
   const deliveryQueueUrl = await freshQueue(bench.sqs, 'bench-delivery');
   const taskQueue = `bench-release-${runId}`;
   const client = target.env.client;
+  const observer = releaseObserver;
+  let endObservation: (() => void) | undefined;
   let worker: Awaited<ReturnType<typeof createBenchWorker>> | undefined;
   let running: Promise<void> | undefined;
   let watch: ReleaseWatch | undefined;
   const workerProcesses: { pid: number; stop(): Promise<void> }[] = [];
   const workerPids = () => (workerProcesses.length > 0 ? workerProcesses.map((worker) => worker.pid) : [process.pid]);
   try {
+    if (observer) {
+      await observer.serverStarted(target);
+      endObservation = observer.runStarted({ client, taskQueue });
+    }
     const policyBase = config.policy;
     const placeholderPolicy = rehearsalEndingAt(nextWholeMinute(60_000, Date.now()), { ...policyBase, morningSpreadSeconds: spreadSeconds }).policy;
     if (options.workerProcesses) {
@@ -298,6 +334,16 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     );
     const statusCounts = options.morningCap ? await countByStatus(client, taskQueue) : undefined;
     if (statusCounts) log(`  statuses: ${JSON.stringify(statusCounts)}`);
+    await observer?.released({
+      label: options.label,
+      taskQueue,
+      n,
+      prestageSeconds,
+      scheduleStartedAt: Date.now() - (performance.now() - scheduleStart),
+      windowOpensMs,
+      releaseAtMs,
+      lastReceivedAt: releaseAtMs + figures.totalMs,
+    });
     return {
       system: options.morningCap ? 'capped' : leadMs > 0 ? 'staged' : 'unstaged',
       ...(statusCounts ? { statusCounts } : {}),
@@ -316,6 +362,7 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
       workerRssBytes: rssPeak,
     };
   } finally {
+    endObservation?.();
     await watch?.close();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);

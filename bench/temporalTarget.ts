@@ -32,6 +32,8 @@ export interface TemporalTarget {
   pids(): number[];
   /** The same processes by role when there are several (the cluster: Temporal and PostgreSQL); default: all as 'temporal server'. */
   pidsByRole?(): Record<string, number[]>;
+  /** Its Prometheus endpoint (http://host:port/metrics), for `--watch` (bench/watch.ts). */
+  metricsUrl?: string;
   /** Below this share of a core the server counts as idle (its own housekeeping stays under it). */
   idleCoreFraction?: number;
   /**
@@ -73,6 +75,7 @@ export function devServerTarget(options: { dbFilename?: string } = {}): Temporal
     return {
       description: options.dbFilename ? 'dev server (SQLite file)' : 'dev server (in memory)',
       env,
+      metricsUrl,
       namespace: config.temporal.namespace,
       ...operationCountersAt(metricsUrl),
       cpuMs: () => cpuOfPids(pids),

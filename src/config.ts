@@ -155,6 +155,18 @@ const ConfigSchema = z.object({
   NOTIFY_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(100),
   NOTIFY_WORKER_MAX_CACHED_WORKFLOWS: nonNegativeInt.default(2000),
 
+  // Worker Versioning (docs/operations.md, "Deploying")
+  /** The Worker Deployment the worker belongs to; unset: an unversioned worker (the time-skipping test server has no deployments). */
+  NOTIFY_WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'expected letters, digits, . _ - (at most 200)').optional(),
+  /** The build id of this worker's code; default: the one `npm run build` recorded, or the git commit of the sources. */
+  NOTIFY_BUILD_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'expected letters, digits, . _ - (at most 255)').optional(),
+
+  // Metrics (docs/operations.md, "Metrics")
+  /** Serve the worker's Prometheus metrics on this port (/metrics); unset or 0: none (npm start: 9464 unless 0). */
+  NOTIFY_METRICS_PORT: nonNegativeInt.max(65535).optional(),
+  /** The address the metrics endpoint listens on: loopback by default; 0.0.0.0 in a container. */
+  NOTIFY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+
   // Payload encryption and the codec server (src/security)
   NOTIFY_CODEC_KEYS: codecKeyList.optional(),
   NOTIFY_CODEC_KEY_ID: z.string().regex(CODEC_KEY_ID, 'expected a key id of letters, digits, . _ -').optional(),
@@ -273,6 +285,13 @@ export interface Config {
   /** The compliance report: its Schedule, where it is written, and the key that signs it (undefined: unsigned reports are refused). */
   report: { cron: string; dir: string; signingKey?: Buffer };
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
+  /**
+   * Worker Versioning: the Worker Deployment this worker belongs to and its build id (undefined:
+   * from the build, src/workers/buildId.ts). Undefined as a whole: an unversioned worker.
+   */
+  versioning?: { deploymentName: string; buildId?: string };
+  /** The Prometheus endpoint (the SDK's exporter): `port` 0 means none; undefined means none for a worker process, 9464 for `npm start`. */
+  metrics: { port?: number; host: string };
   codec: {
     /**
      * The payload codec's keys. Undefined when none are configured: then no client or worker can
@@ -386,6 +405,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTasks: raw.NOTIFY_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: raw.NOTIFY_WORKER_MAX_CACHED_WORKFLOWS,
     },
+    ...(raw.NOTIFY_WORKER_DEPLOYMENT_NAME ? { versioning: { deploymentName: raw.NOTIFY_WORKER_DEPLOYMENT_NAME, buildId: raw.NOTIFY_BUILD_ID } } : {}),
+    metrics: { port: raw.NOTIFY_METRICS_PORT, host: raw.NOTIFY_METRICS_HOST },
     localStack: {
       dataDir: raw.NOTIFY_DATA_DIR,
       cacheDir: raw.NOTIFY_CACHE_DIR,

@@ -12,7 +12,10 @@ import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { COUNTERS, exposedCounter, GAUGES, HISTOGRAMS, LIVE_WORKER_METRICS, SDK_METRICS } from '../src/metricNames';
+import { parseExposition, sumOf, type Sample } from '../src/metricsText';
 import { NOTIFICATION_FIELDS, parseNotification } from '../src/notification';
+import { zoneWhereAfternoon } from '../src/policy/releaseWindow';
 import { ensureLocalSecrets } from '../src/security';
 import { spawnWorkerProcess } from '../src/stack/workerProcess';
 import { launchChromium } from './helpers/browser';
@@ -272,6 +275,51 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
     }
     assert.notEqual(exited, '0', worker.output());
     assert.doesNotMatch(worker.output(), /worker polling/);
+  });
+
+  test("the worker serves Prometheus metrics where npm start says: this stack's sends, staged and not, the staging gauge, the SDK's own", { timeout: 180_000 }, async () => {
+    const url = /metrics\s+(http:\/\/\S+\/metrics)/.exec(stack.output())?.[1];
+    assert.equal(url, `http://127.0.0.1:${shell.ports.metrics}/metrics`, stack.output());
+    // An order due in 12 s where it is afternoon: no window holds it, and the 900 s lead stages it at once.
+    const id = `cli-metrics-${Date.now().toString(36)}`;
+    const notBefore = new Date(Date.now() + 12_000).toISOString();
+    const input = { notificationId: id, recipient: { id: 'shell-user-4', timeZone: zoneWhereAfternoon(Date.now()) }, channel: 'sms', category: 'order', payload: { n: 1 }, notBefore };
+    succeeded(await shell.cli(['schedule', '-'], { stdin: JSON.stringify(input) }), 'schedule -');
+    let status: { status: string; stagedAt?: string; releasedAt?: string } = { status: 'unknown' };
+    for (let tries = 0; status.status !== 'delivered'; tries += 1) {
+      assert.ok(tries < 30, `still ${status.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      status = jsonLines(await shell.cli(['status', id, '--json']))[0] as typeof status;
+    }
+    assert.ok(Date.parse(status.releasedAt!) > Date.parse(status.stagedAt!), `not staged: ${JSON.stringify(status)}`);
+    const scrape = async () => parseExposition(await (await fetch(url!)).text());
+    // The staged one counts as released once its delay ends (a timer of the worker).
+    let samples: Sample[] = await scrape();
+    for (let tries = 0; (sumOf(samples, exposedCounter(COUNTERS.released), { category: 'order' }) ?? 0) < 1; tries += 1) {
+      assert.ok(tries < 60, `the staged order never counted as released:\n${samples.filter((sample) => sample.name.startsWith('notify_')).map((sample) => JSON.stringify(sample)).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      samples = await scrape();
+    }
+    // Every name the dashboard reads is served.
+    const served = new Set(samples.map((sample) => sample.name));
+    assert.deepEqual(LIVE_WORKER_METRICS.filter((name) => !served.has(name)), []);
+    // The advertisement of the report's test went out at once; this order was staged up to 12 s ahead.
+    assert.ok(sumOf(samples, exposedCounter(COUNTERS.sent), { category: 'advertising' })! >= 1);
+    assert.ok(sumOf(samples, exposedCounter(COUNTERS.staged), { category: 'order' })! >= 1);
+    assert.ok(sumOf(samples, exposedCounter(COUNTERS.released), { category: 'advertising' })! >= 1);
+    const ahead = { count: sumOf(samples, `${HISTOGRAMS.stagedAhead}_count`, { category: 'order' })!, sum: sumOf(samples, `${HISTOGRAMS.stagedAhead}_sum`, { category: 'order' })! };
+    assert.ok(ahead.count >= 1 && ahead.sum / ahead.count > 1 && ahead.sum / ahead.count <= 12, `staged ahead: ${JSON.stringify(ahead)}`);
+    const lag = { count: sumOf(samples, `${HISTOGRAMS.releaseLag}_count`, { category: 'order' })!, sum: sumOf(samples, `${HISTOGRAMS.releaseLag}_sum`, { category: 'order' })! };
+    assert.ok(lag.count >= 1 && lag.sum / lag.count >= 0 && lag.sum / lag.count < 2, `release lag: ${JSON.stringify(lag)}`);
+    // The alarm: present, and 0.
+    assert.equal(sumOf(samples, exposedCounter(COUNTERS.insideQuietWindow)), 0);
+    assert.ok(sumOf(samples, GAUGES.heldDueSoon, { task_queue: 'notifications' })! >= 0, 'the staging gauge is missing');
+    // The SDK's own: task slots, schedule-to-start, pollers, the sticky cache.
+    assert.ok(sumOf(samples, `${SDK_METRICS.workflowTaskScheduleToStart}_count`, { task_queue: 'notifications' })! >= 1);
+    assert.ok(sumOf(samples, SDK_METRICS.pollers, { poller_type: 'workflow_task' })! >= 1);
+    assert.ok(sumOf(samples, SDK_METRICS.taskSlotsAvailable, { worker_type: 'WorkflowWorker' })! >= 1);
+    assert.notEqual(sumOf(samples, SDK_METRICS.taskSlotsUsed, { worker_type: 'LocalActivityWorker' }), undefined);
+    assert.notEqual(sumOf(samples, SDK_METRICS.stickyCacheSize), undefined);
   });
 
   test('a second npm start says that a stack is already running, with its pid, instead of a taken port', { timeout: 120_000 }, async () => {

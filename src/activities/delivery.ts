@@ -12,6 +12,7 @@ import { FAILURE_TYPES } from '../failureTypes';
 import type { Digest } from '../digest';
 import type { Deliverable } from '../notification';
 import { MAX_PRESTAGE_SECONDS } from '../policy';
+import { measureSend, recordSend, recordSendFailure } from './metrics';
 import { zoneDataVersion } from '../zoneData';
 import { SendBatcher, SendDeadlinePassed } from './sendBatcher';
 import { classifySqsError } from './sqsErrors';
@@ -33,6 +34,12 @@ export interface DeliveryRequest {
    * receivable at once.
    */
   releaseAt?: string;
+  /**
+   * The decision's release instant, also when the send is not staged, ISO-8601. Used only for the
+   * metrics (how late after its release a message became receivable); absent: that lag is not
+   * recorded for an unstaged send.
+   */
+  dueAt?: string;
   /** Why it goes out when it does: `immediate`, `held-quiet-hours` or `not-before`. */
   releaseReason: string;
   /** It must be receivable before this instant (the next quiet window or its expiry); absent: no bound. */
@@ -106,8 +113,6 @@ export function serverClock(decidedAtMs: number, startedAt = performance.now()) 
 
 export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageBytes, sendBatchWindowMs = DEFAULT_SEND_BATCH_WINDOW_MS }: DeliveryDeps) {
   const fifo = isFifoQueue(deliveryQueueUrl);
-  // The process's ICU loads its zone data once: the version cannot change while it runs.
-  const zoneData = zoneDataVersion();
   let lastSkewWarningMs = 0;
   const warnOfSkew = (skewMs: number) => {
     if (Math.abs(skewMs) < SKEW_WARNING_MS || Date.now() - lastSkewWarningMs < 60_000) return;
@@ -117,6 +122,8 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
         '(sends do not depend on it: their delays and deadlines are measured from the server\'s clock); check its time synchronisation',
     );
   };
+  // The process's ICU loads its zone data once: the version cannot change while it runs.
+  const zoneData = zoneDataVersion();
   // One per worker: the sends of all the notifications it runs share batches.
   const batcher = new SendBatcher({
     sqs,
@@ -125,6 +132,77 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
     windowMs: sendBatchWindowMs,
     requestTimeoutMs: SEND_TIMEOUT_MS,
   });
+  const deliver = async (request: DeliveryRequest): Promise<DeliveryResult> => {
+    const { notification } = request;
+    const clock = serverClock(request.decidedAt === undefined ? Date.now() : Date.parse(request.decidedAt));
+    warnOfSkew(Date.now() - clock.instantAt());
+    const releaseAtMs = request.releaseAt === undefined ? Number.NEGATIVE_INFINITY : Date.parse(request.releaseAt);
+    const deadlineMs = request.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(request.deadline);
+    const body = deliveryMessageBody(notification);
+    const windowClosed = () =>
+      ApplicationFailure.nonRetryable(
+        `notification ${notification.notificationId} could not be receivable before its deadline ${request.deadline}`,
+        FAILURE_TYPES.sendWindowClosed,
+      );
+
+    if (releaseAtMs > clock.instantAt()) {
+      if (fifo) {
+        throw ApplicationFailure.nonRetryable('a FIFO queue cannot delay a single message; send at the release instead', FAILURE_TYPES.stagingUnsupported);
+      }
+      const remainingMs = releaseAtMs - clock.instantAt();
+      if (remainingMs > MAX_PRESTAGE_SECONDS * 1000) {
+        throw ApplicationFailure.retryable(`the release is ${Math.round(remainingMs)} ms away, more than SQS can delay a message`, 'TooEarlyToStage');
+      }
+      await sleep((remainingMs % 1000) + ALIGNMENT_MARGIN_MS);
+    }
+    if (Math.max(clock.instantAt(), releaseAtMs) + DEADLINE_MARGIN_MS >= deadlineMs) throw windowClosed();
+    // The delay and the timestamps are those of the instant its batch leaves, a window later at most.
+    const sentAt = (sentAtMonotonic: number) => {
+      const sentAtMs = clock.instantAt(sentAtMonotonic);
+      const delaySeconds = Math.max(0, Math.ceil((releaseAtMs - sentAtMs) / 1000));
+      const stagedAt = new Date(sentAtMs).toISOString();
+      const releasedAt = new Date(sentAtMs + delaySeconds * 1000).toISOString();
+      const attributes = deliveryMessageAttributes(notification, {
+        scheduledAt: request.scheduledAt,
+        releasedAt,
+        stagedAt,
+        releaseReason: request.releaseReason,
+        narrowerThanLaw: request.narrowerThanLaw,
+        zoneData,
+      });
+      return { delaySeconds, stagedAt, releasedAt, attributes };
+    };
+    // Every timestamp has the same length, so the size does not depend on the instant.
+    const size = messageBytes(body, sentAt(performance.now()).attributes);
+    if (size > maxMessageBytes) {
+      throw ApplicationFailure.nonRetryable(
+        `notification ${notification.notificationId} is ${size} bytes with its attributes, over the delivery queue's limit of ${maxMessageBytes}`,
+        FAILURE_TYPES.messageTooLarge,
+      );
+    }
+    try {
+      const sent = await batcher.send({
+        bytes: size,
+        deadline: clock.monotonicAt(deadlineMs - DEADLINE_MARGIN_MS),
+        entryAt: (sentAtMonotonic) => {
+          const { delaySeconds, attributes } = sentAt(sentAtMonotonic);
+          return {
+            MessageBody: body,
+            MessageAttributes: attributes,
+            DelaySeconds: delaySeconds || undefined,
+            MessageGroupId: fifo ? fifoMessageId(notification.notificationId) : undefined,
+            MessageDeduplicationId: fifo ? fifoMessageId(notification.notificationId) : undefined,
+          };
+        },
+      });
+      const { stagedAt, releasedAt } = sentAt(sent.sentAt);
+      return { messageId: sent.messageId, stagedAt, releasedAt, zoneData };
+    } catch (error) {
+      if (error instanceof SendDeadlinePassed) throw windowClosed();
+      throw classifySqsError(error, deliveryQueueUrl);
+    }
+  };
+
   return {
     /**
      * Puts one notification on the delivery queue, receivable at its release instant and not
@@ -134,73 +212,13 @@ export function createDeliveryActivities({ sqs, deliveryQueueUrl, maxMessageByte
      * message. A standard queue is at-least-once: the downstream deduplicates on `notificationId`.
      */
     async deliverNotification(request: DeliveryRequest): Promise<DeliveryResult> {
-      const { notification } = request;
-      const clock = serverClock(request.decidedAt === undefined ? Date.now() : Date.parse(request.decidedAt));
-      warnOfSkew(Date.now() - clock.instantAt());
-      const releaseAtMs = request.releaseAt === undefined ? Number.NEGATIVE_INFINITY : Date.parse(request.releaseAt);
-      const deadlineMs = request.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(request.deadline);
-      const body = deliveryMessageBody(notification);
-      const windowClosed = () =>
-        ApplicationFailure.nonRetryable(
-          `notification ${notification.notificationId} could not be receivable before its deadline ${request.deadline}`,
-          FAILURE_TYPES.sendWindowClosed,
-        );
-
-      if (releaseAtMs > clock.instantAt()) {
-        if (fifo) {
-          throw ApplicationFailure.nonRetryable('a FIFO queue cannot delay a single message; send at the release instead', FAILURE_TYPES.stagingUnsupported);
-        }
-        const remainingMs = releaseAtMs - clock.instantAt();
-        if (remainingMs > MAX_PRESTAGE_SECONDS * 1000) {
-          throw ApplicationFailure.retryable(`the release is ${Math.round(remainingMs)} ms away, more than SQS can delay a message`, 'TooEarlyToStage');
-        }
-        await sleep((remainingMs % 1000) + ALIGNMENT_MARGIN_MS);
-      }
-      if (Math.max(clock.instantAt(), releaseAtMs) + DEADLINE_MARGIN_MS >= deadlineMs) throw windowClosed();
-      // The delay and the timestamps are those of the instant its batch leaves, a window later at most.
-      const sentAt = (sentAtMonotonic: number) => {
-        const sentAtMs = clock.instantAt(sentAtMonotonic);
-        const delaySeconds = Math.max(0, Math.ceil((releaseAtMs - sentAtMs) / 1000));
-        const stagedAt = new Date(sentAtMs).toISOString();
-        const releasedAt = new Date(sentAtMs + delaySeconds * 1000).toISOString();
-        const attributes = deliveryMessageAttributes(notification, {
-          scheduledAt: request.scheduledAt,
-          releasedAt,
-          stagedAt,
-          releaseReason: request.releaseReason,
-          narrowerThanLaw: request.narrowerThanLaw,
-          zoneData,
-        });
-        return { delaySeconds, stagedAt, releasedAt, attributes };
-      };
-      // Every timestamp has the same length, so the size does not depend on the instant.
-      const size = messageBytes(body, sentAt(performance.now()).attributes);
-      if (size > maxMessageBytes) {
-        throw ApplicationFailure.nonRetryable(
-          `notification ${notification.notificationId} is ${size} bytes with its attributes, over the delivery queue's limit of ${maxMessageBytes}`,
-          FAILURE_TYPES.messageTooLarge,
-        );
-      }
       try {
-        const sent = await batcher.send({
-          bytes: size,
-          deadline: clock.monotonicAt(deadlineMs - DEADLINE_MARGIN_MS),
-          entryAt: (sentAtMonotonic) => {
-            const { delaySeconds, attributes } = sentAt(sentAtMonotonic);
-            return {
-              MessageBody: body,
-              MessageAttributes: attributes,
-              DelaySeconds: delaySeconds || undefined,
-              MessageGroupId: fifo ? fifoMessageId(notification.notificationId) : undefined,
-              MessageDeduplicationId: fifo ? fifoMessageId(notification.notificationId) : undefined,
-            };
-          },
-        });
-        const { stagedAt, releasedAt } = sentAt(sent.sentAt);
-        return { messageId: sent.messageId, stagedAt, releasedAt, zoneData };
+        const result = await deliver(request);
+        recordSend(measureSend(request, result), Date.parse(result.stagedAt));
+        return result;
       } catch (error) {
-        if (error instanceof SendDeadlinePassed) throw windowClosed();
-        throw classifySqsError(error, deliveryQueueUrl);
+        recordSendFailure(request, error instanceof ApplicationFailure ? (error.type ?? 'Error') : error instanceof Error ? error.name : 'Error');
+        throw error;
       }
     },
 

@@ -28,6 +28,8 @@ export interface LocalServersOptions {
   uiCodecEndpoint?: string;
   /** The dev server's own log level (see startDevServer). */
   serverLogLevel?: 'warn' | 'error';
+  /** More dynamic configuration for the dev server (see startDevServer). */
+  dynamicConfig?: string[];
   log?: Log;
 }
 
@@ -88,6 +90,7 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
           dataConverter,
           uiCodecEndpoint: options.uiCodecEndpoint,
           logLevel: options.serverLogLevel,
+          dynamicConfig: options.dynamicConfig,
           localStack,
           log,
         });

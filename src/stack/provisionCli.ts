@@ -1,6 +1,6 @@
 /**
  * `npm run provision [-- --cluster]`: fetches whatever the local stack is missing into the
- * per-user cache and prints where each piece is; with --cluster also the cluster's Temporal
+ * per-user cache (and Prometheus with promtool, for the alert rules and the bench) and prints where each piece is; with --cluster also the cluster's Temporal
  * server, SQL tool and Web UI (built with go install: minutes on a cold cache). CI runs it before
  * the tests so that their timings exclude downloads.
  */
@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { stackCacheDir } from './cacheDir';
 import { provisionAll } from './provision';
+import { provisionPrometheus } from './provisionPrometheus';
 import { provisionTemporalServer, provisionTemporalUi } from './provisionTemporalServer';
 import type { ServerExecutable } from './provisionTypes';
 
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   console.log(`temporal CLI:        ${describe(stack.temporalCli.executable)}  [${stack.temporalCli.source}]`);
   console.log(`temporal test server: ${describe(stack.testServer.executable)}  [${stack.testServer.source}]`);
   console.log(`ElasticMQ jars:      ${stack.elasticMq.libDir}  [${stack.elasticMq.source}]`);
+  // The alert rules' tests and the bench's picture of the morning need them; npm start does not.
+  const prometheus = await provisionPrometheus({ localStack });
+  console.log(`prometheus:          ${prometheus.prometheus}  [${prometheus.source}]`);
+  console.log(`promtool:            ${prometheus.promtool}`);
   if (values.cluster) {
     const server = await provisionTemporalServer({ localStack });
     const ui = await provisionTemporalUi({ localStack });

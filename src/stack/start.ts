@@ -9,7 +9,7 @@
  * Ctrl-C (SIGINT) or SIGTERM drains the worker, then stops the servers.
  */
 import { resolve } from 'node:path';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { localSecretsFile } from '../config';
 import { codecServerFromConfig, type RunningCodecServer } from '../security';
 import { ensureReconcileSchedule, reconcileScheduleSettings, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule';
@@ -23,8 +23,13 @@ import { temporalCliPath } from './temporalCliMain';
 import { webUiListUrl } from './webUiLinks';
 import { createConfiguredWorker } from '../workers/createWorker';
 import { zoneDataBanner } from '../zoneData';
+import { makeVersionCurrent } from '../workers/deploymentVersion';
+import { startStagingProbe, type StagingProbe } from '../workers/stagingProbe';
+import { installRuntime, LOCAL_STACK_METRICS_PORT } from '../workers/telemetry';
+import { workerDeploymentOptions } from '../workers/versioning';
+import { assertPortFree } from './ports';
 
-async function printBanner(servers: LocalServers, dbFilename: string, sqsDataDir: string, codec: RunningCodecServer | undefined): Promise<void> {
+async function printBanner(servers: LocalServers, dbFilename: string, sqsDataDir: string, codec: RunningCodecServer | undefined, worker: { metricsUrl?: string; version?: string }): Promise<void> {
   const { config, started } = servers;
   // Without TEMPORAL_ADDRESS the keys came from the local stack's file (configWithLocalSecrets).
   const secretsFile = started.temporal ? resolve(localSecretsFile(config.localStack.dataDir)) : undefined;
@@ -53,7 +58,8 @@ async function printBanner(servers: LocalServers, dbFilename: string, sqsDataDir
       '    peek          npm run cli -- queue peek   (the messages, decoded, left on the queue)',
       ...codecBanner(codec, secretsFile),
       ...(temporalCli ? [`  temporal    npm run temporal -- workflow show -w notification-<id> --detailed`, `              (${temporalCli}, pointed at this stack and its codec server)`] : []),
-      `  worker      polling task queue "${config.temporal.taskQueue}"`,
+      `  worker      polling task queue "${config.temporal.taskQueue}"${worker.version ? ` as ${worker.version}` : ''}`,
+      ...(worker.metricsUrl ? [`    metrics   ${worker.metricsUrl}  (Prometheus; NOTIFY_METRICS_PORT=0 turns them off)`] : []),
       `  ${zoneDataBanner().line}`,
       '',
       `In another shell, \`npm run cli -- …\` finds it (${runningStackFile(config.localStack.dataDir)}); other programs need:`,
@@ -66,17 +72,22 @@ async function printBanner(servers: LocalServers, dbFilename: string, sqsDataDir
 }
 
 async function main(): Promise<void> {
-  // The worker's own state changes are not news to someone running the stack; its warnings are.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = await configWithLocalSecrets();
   // Before any port is tried: "port 8081 is taken" would not say that it is our own stack.
   assertNoRunningStack(config.localStack.dataDir);
+  // The worker's metrics on 9464 unless NOTIFY_METRICS_PORT says otherwise (0: none).
+  const metrics = { ...config.metrics, port: config.metrics.port ?? LOCAL_STACK_METRICS_PORT };
+  if (metrics.port) await assertPortFree(metrics.port, "the worker's metrics", 'NOTIFY_METRICS_PORT (0: none)');
+  // The worker's own state changes are not news to someone running the stack; its warnings are.
+  const { metricsUrl } = installRuntime({ metrics, logger: new DefaultLogger('WARN') });
+  const deployment = workerDeploymentOptions(config.versioning);
   const dbFilename = resolve(config.localStack.dataDir, 'temporal.sqlite');
   // ElasticMQ keeps its messages beside it: a message staged with a delay survives a restart, as its workflow does.
   const sqsDataDir = resolve(config.localStack.dataDir, 'elasticmq');
   let servers: LocalServers | undefined;
   let codec: RunningCodecServer | undefined;
   let worker: Worker | undefined;
+  let probe: StagingProbe | undefined;
   let removeRecord: (() => Promise<void>) | undefined;
   let signals = 0;
   let firstSignalAt = 0;
@@ -125,7 +136,14 @@ async function main(): Promise<void> {
     // As every worker process does (src/workers/main.ts): bring the schedules to their spec.
     stderrLog(`schedule ${RECONCILE_SCHEDULE_ID} ${await ensureReconcileSchedule(servers.env.client, reconcileScheduleSettings(servers.config))}`);
     stderrLog(`schedule ${REPORT_SCHEDULE_ID} ${await ensureReportSchedule(servers.env.client, servers.config)}`);
-    await printBanner(servers, dbFilename, sqsDataDir, codec);
+    if (metricsUrl) probe = startStagingProbe({ client: servers.env.client, taskQueue: servers.config.temporal.taskQueue });
+    if (signals > 0) return;
+    const running = worker.run();
+    running.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+    // Its only worker: a versioned local stack makes its own build current (production leaves that to the operator).
+    if (deployment) await makeVersionCurrent(servers.env.client, servers.config.temporal.namespace, deployment.version);
+    const version = deployment ? `${deployment.version.deploymentName} build ${deployment.version.buildId}` : undefined;
+    await printBanner(servers, dbFilename, sqsDataDir, codec, { metricsUrl, version });
     removeRecord = await writeRunningStack(config.localStack.dataDir, {
       kind: 'local',
       env: stackVariables(servers.config),
@@ -134,10 +152,10 @@ async function main(): Promise<void> {
       // Without TEMPORAL_ADDRESS it runs on the generated secrets, which the CLI of a second shell then reads too.
       localSecrets: !config.temporal.address,
     });
-    if (signals > 0) return;
     // Resolves once the worker has shut down (after a signal) and its in-flight tasks are done.
-    await worker.run();
+    await running;
   } finally {
+    probe?.stop();
     await removeRecord?.();
     if (worker) stderrLog('worker stopped');
     await servers.stop();

@@ -29,6 +29,8 @@ export interface StartDevServerOptions extends ProvisionOptions {
   uiCodecEndpoint?: string;
   /** Serve the server's Prometheus metrics on this port (--metrics-port; the benchmark reads them); undefined = none. */
   metricsPort?: number;
+  /** More dynamic configuration, `key=value` each (--dynamic-config-value), e.g. a test's faster Worker Versioning drainage. */
+  dynamicConfig?: string[];
   /**
    * The dev server's own log level; default warn. `npm start` sets error: its warnings are about
    * its internals (a cluster id it generates, dial errors while it stops), not about this project.
@@ -66,6 +68,14 @@ export const SQLITE_FILE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=WAL', '--sq
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false'];
 
+/**
+ * Worker Versioning's drainage, checked every few seconds instead of every few minutes: for tests
+ * that wait until the server reports an old build drained. A build is reported drained once no open
+ * pinned workflow is on it, as visibility shows after a grace period (by default minutes, for a
+ * visibility store that lags).
+ */
+export const FAST_VERSION_DRAINAGE = ['matching.wv.VersionDrainageStatusVisibilityGracePeriod="5s"', 'matching.wv.VersionDrainageStatusRefreshInterval="5s"'];
+
 /** The dev server with this project's search attributes registered (an existing SQLite file keeps them). */
 export async function startDevServer(options: StartDevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const cli = await provisionTemporalCli(options);
@@ -86,6 +96,7 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
         searchAttributes: [...NOTIFICATION_SEARCH_ATTRIBUTES],
         extraArgs: [
           ...DEV_SERVER_DYNAMIC_CONFIG,
+          ...(options.dynamicConfig ?? []).flatMap((value) => ['--dynamic-config-value', value]),
           ...(options.dbFilename ? SQLITE_FILE_PRAGMAS : []),
           ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
           ...(options.metricsPort !== undefined ? ['--metrics-port', String(options.metricsPort)] : []),

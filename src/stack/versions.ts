@@ -35,6 +35,13 @@ export const VERSIONS = {
    * v4.16.1 and 2.58.x go.temporal.io/api v1.64.0, both refused there.
    */
   temporalUiServer: '2.56.0',
+  /**
+   * Prometheus and promtool (alert rules and their tests, the bench's picture of the morning), from
+   * Debian's `prometheus` package: bookworm's 2.42 line, unpacked, never installed as a service.
+   */
+  prometheusDebian: '2.42',
+  /** The same from source when apt cannot fetch Debian's package: Prometheus 3.9.1 is module version v0.309.1. */
+  prometheusGo: 'v0.309.1',
 } as const;
 
 /** Images of docker-compose.yml; kept here so that the test can compare them with the above. */

@@ -1,11 +1,12 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerDeploymentOptions, type WorkerOptions } from '@temporalio/worker';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../config';
 import { dataConverterFromConfig } from '../security/dataConverter';
 import { zoneDataBanner } from '../zoneData';
 import { activityDepsFromConfig } from './activityDeps';
+import { workerDeploymentOptions } from './versioning';
 import { workflowCodeOptions, WORKFLOWS_PATH } from './workflowCode';
 
 export interface NotificationWorkerOptions {
@@ -16,6 +17,8 @@ export interface NotificationWorkerOptions {
   /** The project's one (dataConverterFromConfig): required, so that no worker runs unencrypted. */
   dataConverter: DataConverter;
   tuning?: Partial<Config['worker']>;
+  /** Worker Versioning: its deployment and build id (src/workers/versioning.ts); undefined: unversioned. */
+  deployment?: WorkerDeploymentOptions;
   /** Anything else to pass to Worker.create (tests set a pre-built bundle, say). */
   overrides?: Partial<WorkerOptions>;
 }
@@ -50,6 +53,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Pr
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     nonStickyToStickyPollRatio: NON_STICKY_POLL_SHARE,
+    ...(options.deployment ? { workerDeploymentOptions: options.deployment } : {}),
     ...options.overrides,
   });
 }
@@ -59,9 +63,10 @@ export type { SQSClient };
 /**
  * The production worker from the configuration: its dependencies from activityDepsFromConfig and
  * its tuning from config.worker. The worker process, `npm start`, the tests and the benchmark all
- * build it here, so a new dependency reaches every one of them.
+ * build it here, so a new dependency reaches every one of them. `overrides` go to Worker.create
+ * (a test runs the next build's workflow code this way).
  */
-export async function createConfiguredWorker(config: Config, connection: NativeConnection): Promise<Worker> {
+export async function createConfiguredWorker(config: Config, connection: NativeConnection, overrides?: Partial<WorkerOptions>): Promise<Worker> {
   // Every decision this worker makes is made on this zone data: an old one is worth a warning at start.
   const { warning } = zoneDataBanner();
   if (warning) console.warn(warning);
@@ -78,5 +83,7 @@ export async function createConfiguredWorker(config: Config, connection: NativeC
     deps: await activityDepsFromConfig(config),
     dataConverter: dataConverterFromConfig(config),
     tuning: config.worker,
+    deployment: workerDeploymentOptions(config.versioning),
+    overrides,
   });
 }

@@ -248,6 +248,7 @@ async function sendDigest(input: MorningGateInput, leadMs: number, gateId: strin
     decidedAt: new Date(Date.now()).toISOString(),
     ...(Date.parse(input.releaseAt) > Date.now() && leadMs > 0 ? { releaseAt: input.releaseAt } : {}),
     releaseReason: 'held-quiet-hours',
+    dueAt: input.releaseAt,
     ...(input.deadline ? { deadline: input.deadline } : {}),
     ...(input.grounds.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
   });

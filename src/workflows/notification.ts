@@ -84,6 +84,7 @@ import {
   type SendFailure,
   type SendRetryLimits,
 } from './notificationState';
+import { countEnded, countScheduled } from './metrics';
 import { attemptDelivery } from './sendAttempt';
 
 export { DEFAULT_SEND_RETRY_LIMITS, retryBackoffMs, type SendRetryLimits } from './notificationState';
@@ -116,6 +117,7 @@ const UNSENT_ENDS: readonly NotificationStatus[] = ['cancelled', 'expired', 'fai
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationResult> {
   const settings = parsedInput(input);
   const deliverable = parsedOrFail(settings.notification, parseDeliverable);
+  countScheduled(deliverable);
   // What the policy reads; updates change it (consent, notBefore), never the message itself.
   const subject = policySubjectOf(deliverable);
   const policy = validatedPolicy(settings.policy ?? DEFAULT_POLICY);
@@ -410,6 +412,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     if (state.morning && UNSENT_ENDS.includes(state.status)) {
       await moveMorning({ leave: { gateId: state.morning.gateId, notificationId: deliverable.notificationId, seq: state.morning.seq } });
     }
+    countEnded(state.status, deliverable);
     record(true);
     // Let pending updates see the outcome before the workflow closes. Usually none is pending, and
     // then nothing is awaited: each promise a workflow makes costs its worker a stack trace.
@@ -470,6 +473,8 @@ function sendRequest(
     decidedAt: new Date(Date.now()).toISOString(),
     ...(staged ? { releaseAt: decision.releaseAt.toISOString() } : {}),
     releaseReason: decision.reason,
+    // When it is due (a send that is not staged goes now): its lag is measured from this.
+    dueAt: decision.releaseAt.toISOString(),
     ...(deadlineMs !== undefined ? { deadline: new Date(deadlineMs).toISOString() } : {}),
     ...(decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
   };

@@ -62,9 +62,9 @@ export interface E2EStack {
 }
 
 /** Starts (or connects to) Temporal and SQS; `env` adds variables over process.env, e.g. other queue names. */
-export async function startE2EStack(options: { env?: NodeJS.ProcessEnv } = {}): Promise<E2EStack> {
+export async function startE2EStack(options: { env?: NodeJS.ProcessEnv; dynamicConfig?: string[] } = {}): Promise<E2EStack> {
   const config = loadConfig({ ...process.env, ...options.env });
-  const servers = await startLocalServers({ config });
+  const servers = await startLocalServers({ config, dynamicConfig: options.dynamicConfig });
   const sqs = createSqsClient(servers.config.sqs);
   try {
     // A server given by the environment may not have this project's queues yet.

@@ -18,7 +18,7 @@ export interface UserShell {
   /** The environment of a fresh shell, plus NOTIFY_DATA_DIR and the ports. */
   env: NodeJS.ProcessEnv;
   dataDir: string;
-  ports: { temporal: number; ui: number; sqs: number; codec: number };
+  ports: { temporal: number; ui: number; sqs: number; codec: number; metrics: number };
   /** Runs `npm run cli -- <args>` and resolves with what it printed and its exit code. */
   cli(args: string[], options?: { stdin?: string; env?: NodeJS.ProcessEnv }): Promise<CliRun>;
   /** Starts `npm start` in this shell's environment, in the foreground as a terminal runs it. */
@@ -37,7 +37,7 @@ export interface CliRun {
 /** A user's shell on a data dir of its own, with free ports for everything `npm start` runs. */
 export async function userShell(): Promise<UserShell> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kst-user-shell-'));
-  const ports = { temporal: await freePort(), ui: await freePort(), sqs: await freePort(), codec: await freePort() };
+  const ports = { temporal: await freePort(), ui: await freePort(), sqs: await freePort(), codec: await freePort(), metrics: await freePort() };
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -47,6 +47,7 @@ export async function userShell(): Promise<UserShell> {
     NOTIFY_TEMPORAL_UI_PORT: String(ports.ui),
     NOTIFY_SQS_PORT: String(ports.sqs),
     NOTIFY_CODEC_SERVER_PORT: String(ports.codec),
+    NOTIFY_METRICS_PORT: String(ports.metrics),
   };
   return {
     env,

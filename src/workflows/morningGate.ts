@@ -144,10 +144,14 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
 
   // 1. Registrations until the freeze; continue as new before the history grows too long.
   while (!frozen) {
-    if (freezeAtMs > Date.now()) await condition(() => workflowInfo().continueAsNewSuggested, freezeAtMs - Date.now());
-    if (Date.now() < freezeAtMs) return carryOn();
-    frozen = freezeMorning(entries(), rules);
-    for (const notificationId of registered.keys()) untold.add(notificationId);
+    if (Date.now() >= freezeAtMs) {
+      frozen = freezeMorning(entries(), rules);
+      for (const notificationId of registered.keys()) untold.add(notificationId);
+    } else if (workflowInfo().continueAsNewSuggested) {
+      return carryOn();
+    } else {
+      await condition(() => workflowInfo().continueAsNewSuggested, freezeAtMs - Date.now());
+    }
   }
 
   // 2, 3, 4. Tell verdicts as they are decided; the digest just after the staging lead begins, and

@@ -249,10 +249,19 @@ export async function watchRelease(
       const lastSendAt = await Promise.race([lastSend, sleep(5_000).then(() => undefined)]);
       const arrivals = new Map<string, number>();
       const strangers: string[] = [];
-      for (const [id, receivedAt] of report.arrivals) {
+      // How long after the worker's reckoning of its hand-over SQS really took each message: what the
+      // reckoning of the server's clock did not see (src/activities/delivery.ts, UNMEASURED_LAG_MS).
+      const acceptedAfterReckoning: number[] = [];
+      for (const [id, receivedAt, sentTimestamp, stagedAt] of report.arrivals) {
         if (expectedIds.has(id)) arrivals.set(id, receivedAt);
         else strangers.push(id);
+        if (Number.isFinite(sentTimestamp) && Number.isFinite(stagedAt)) acceptedAfterReckoning.push(sentTimestamp - stagedAt);
       }
+      acceptedAfterReckoning.sort((a, b) => a - b);
+      const reckoningLag = acceptedAfterReckoning.length
+        ? { p50Ms: acceptedAfterReckoning[Math.floor(acceptedAfterReckoning.length / 2)]!, p99Ms: acceptedAfterReckoning[Math.floor(acceptedAfterReckoning.length * 0.99)]!, maxMs: acceptedAfterReckoning.at(-1)! }
+        : undefined;
+      if (reckoningLag) log(`  ${label}: SQS took each message ${reckoningLag.p50Ms} ms (p50), ${reckoningLag.p99Ms} ms (p99), ${reckoningLag.maxMs} ms (max) after the worker reckoned it sent`);
       const missing = n - arrivals.size;
       if (missing > 0 || strangers.length > 0 || report.strangers > 0 || lastSendAt === undefined) {
         throw new Error(
@@ -274,6 +283,7 @@ export async function watchRelease(
         sends: options.sendsElsewhere ? Number.NaN : sends.count(),
         sendRequests: options.sendsElsewhere ? Number.NaN : sends.requests(),
         latencyMs: bench.latencyMs,
+        ...(reckoningLag ? { reckoningLag } : {}),
       };
     },
     async close() {

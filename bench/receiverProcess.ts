@@ -21,8 +21,12 @@ export interface ReceiverStart {
 
 export interface ReceiverReport {
   type: 'report';
-  /** [notificationId, first receive instant (ms), SentTimestamp (ms)] in order of arrival. */
-  arrivals: [string, number, number][];
+  /**
+   * [notificationId, first receive instant (ms), SentTimestamp (ms), its stagedAt attribute (ms)] in
+   * order of arrival. SentTimestamp is when SQS took it, on SQS's clock (here the machine's, which
+   * the Temporal server shares); stagedAt is when the worker reckoned it handed it over.
+   */
+  arrivals: [string, number, number, number][];
   /** A second receive of an id already received: [notificationId, instant]. */
   duplicates: [string, number][];
   /** Messages without an expected-looking notificationId attribute. */
@@ -40,7 +44,7 @@ async function run(start: ReceiverStart): Promise<void> {
     endpoint: start.endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const firstReceive = new Map<string, [number, number]>();
+  const firstReceive = new Map<string, [number, number, number]>();
   const order: string[] = [];
   const duplicates: [string, number][] = [];
   let strangers = 0;
@@ -54,7 +58,7 @@ async function run(start: ReceiverStart): Promise<void> {
   const report = async () => {
     stopping = true;
     await Promise.allSettled([...deletes]);
-    const arrivals = order.map((id) => [id, ...firstReceive.get(id)!] as [string, number, number]);
+    const arrivals = order.map((id) => [id, ...firstReceive.get(id)!] as [string, number, number, number]);
     const message: ReceiverReport = { type: 'report', arrivals, duplicates, strangers, received, deleteErrors, receiveErrors };
     send(message);
   };
@@ -74,7 +78,7 @@ async function run(start: ReceiverStart): Promise<void> {
             WaitTimeSeconds: 1,
             // Longer than any run: a message received twice was delivered twice.
             VisibilityTimeout: 900,
-            MessageAttributeNames: ['notificationId'],
+            MessageAttributeNames: ['notificationId', 'stagedAt'],
             MessageSystemAttributeNames: ['SentTimestamp'],
           }),
         ));
@@ -90,7 +94,7 @@ async function run(start: ReceiverStart): Promise<void> {
         if (id === undefined) strangers += 1;
         else if (firstReceive.has(id)) duplicates.push([id, now]);
         else {
-          firstReceive.set(id, [now, Number(message.Attributes?.SentTimestamp)]);
+          firstReceive.set(id, [now, Number(message.Attributes?.SentTimestamp), Date.parse(message.MessageAttributes?.stagedAt?.StringValue ?? '')]);
           order.push(id);
         }
       }

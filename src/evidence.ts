@@ -20,8 +20,10 @@ export interface Evidence {
   zone: string;
   /** The policy's window, "HH:mm-HH:mm". */
   window: string;
-  /** When it became receivable on the delivery queue (delivered notifications), ISO-8601. */
+  /** The earliest instant it can have become receivable on the delivery queue (delivered notifications), ISO-8601. */
   receivableAt?: string;
+  /** The latest instant it can have become receivable: the true one lies between the two. ISO-8601. */
+  receivableBy?: string;
   /** The decision was made under a window narrower than the law's. */
   narrowerThanLaw?: boolean;
   /**
@@ -47,6 +49,7 @@ export function formatEvidence(evidence: Evidence): string {
     ['window', evidence.window],
   ];
   if (evidence.receivableAt !== undefined) fields.push(['receivable', evidence.receivableAt]);
+  if (evidence.receivableBy !== undefined) fields.push(['by', evidence.receivableBy]);
   if (evidence.narrowerThanLaw) fields.push(['narrowed', '1']);
   // Only what cannot break the `key=value;` form: an IANA release name is letters and digits.
   if (evidence.zoneData !== undefined && /^[A-Za-z0-9._-]+$/.test(evidence.zoneData)) fields.push(['tz', evidence.zoneData]);
@@ -71,6 +74,7 @@ export function parseEvidence(text: string | undefined): Evidence | undefined {
     zone,
     window,
     ...(fields.has('receivable') ? { receivableAt: fields.get('receivable')! } : {}),
+    ...(fields.has('by') ? { receivableBy: fields.get('by')! } : {}),
     ...(fields.get('narrowed') === '1' ? { narrowerThanLaw: true } : {}),
     ...(fields.get('tz') ? { zoneData: fields.get('tz')! } : {}),
     ...(fields.get('digest') ? { digest: fields.get('digest')! } : {}),

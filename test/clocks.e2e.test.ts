@@ -12,12 +12,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { DateTime } from 'luxon';
 import { NotificationClient } from '../src/client';
+import { parseEvidence } from '../src/evidence';
 import type { NotificationInput } from '../src/notification';
-import { inRehearsalZone, nextWholeMinute, rehearsalEndingAt } from '../src/policy';
-import { ensureQueue } from '../src/sqs';
+import { inRehearsalZone, nextWholeMinute, policyFromConfig, rehearsalEndingAt, zoneWhereAfternoon } from '../src/policy';
+import { NotificationEvidenceKey } from '../src/searchAttributes';
+import { ensureQueue, resolveQueueUrls } from '../src/sqs';
 import { attribute, collectMessages } from './helpers/queues';
-import { startE2EStack, testRecipientHashKey, type E2EStack } from './helpers/stack';
+import { startE2EStack, startWorker, testRecipientHashKey, type E2EStack } from './helpers/stack';
 import { spawnWorker, workerEnvironment, type WorkerProcess } from './helpers/workerProcess';
 
 const run = Date.now().toString(36);
@@ -92,11 +95,60 @@ describe('a worker whose clock is off by seconds never makes a message receivabl
         assert.ok(releasedAt >= releaseAtMs, `${label}: ${id} claims releasedAt ${new Date(releasedAt).toISOString()}, before T`);
         assert.ok(releasedAt <= received, `${label}: ${id} claims releasedAt ${new Date(releasedAt).toISOString()}, after it was received`);
         assert.ok(Date.parse(attribute(message, 'stagedAt')!) < releaseAtMs, `${label}: ${id} was not staged before T`);
+        // The evidence brackets the instant SQS could first hand it out: when SQS took it (its own
+        // clock, which the server shares) plus the delay the worker gave it.
+        const evidence = parseEvidence((await stack.env.client.workflow.getHandle(`notification-${id}`).describe()).typedSearchAttributes.get(NotificationEvidenceKey));
+        const trueReceivable = Number(message.Attributes!.SentTimestamp) + (releasedAt - Date.parse(attribute(message, 'stagedAt')!));
+        assert.ok(evidence?.receivableAt && evidence.receivableBy, `${label}: ${id} has no receivable interval in its evidence`);
+        assert.ok(Date.parse(evidence.receivableAt) <= trueReceivable + 1 && trueReceivable <= Date.parse(evidence.receivableBy), `${label}: ${id} became receivable at ${new Date(trueReceivable).toISOString()}, outside [${evidence.receivableAt}, ${evidence.receivableBy}]`);
       }
     }
     // The operator hears of the skew, which the sends themselves ignore.
     for (const { label, offsetSeconds, worker } of cases) {
       assert.match(worker.output(), new RegExp(`this worker's clock is [0-9.]+ s ${offsetSeconds > 0 ? 'ahead of' : 'behind'} the Temporal server's`), label);
+    }
+  });
+});
+
+describe('a worker held busy near the deadline (dev server + ElasticMQ + a worker in this process)', () => {
+  test('a send that could land after the quiet window begins is not made, and is decided again for the next morning', { timeout: 180_000 }, async () => {
+    // A window that begins at D, the next whole minute, in a zone where D is the late afternoon: it
+    // keeps the law's 21:00–08:00 (it is wider), and its start is the send's deadline.
+    const deadlineMs = nextWholeMinute(40_000, Date.now());
+    const zone = zoneWhereAfternoon(deadlineMs);
+    const policy = policyFromConfig({ ...stack.config.policy, quietStart: DateTime.fromMillis(deadlineMs, { zone }).toFormat('HH:mm'), quietEnd: '08:00' });
+    const taskQueue = `clock-busy-${run}`;
+    await ensureQueue(stack.sqs, taskQueue);
+    const config = { ...stack.config, temporal: { ...stack.config.temporal, taskQueue }, sqs: { ...stack.config.sqs, deliveryQueue: taskQueue } };
+    const deliveryUrl = (await resolveQueueUrls(stack.sqs, config.sqs)).delivery;
+    const worker = await startWorker(config, stack.env.nativeConnection);
+    const running = worker.run();
+    try {
+      // Due two seconds before the window: decided (on the server's clock) with time to spare.
+      const client = new NotificationClient({ client: stack.env.client, taskQueue, policy, recipientHashKey: testRecipientHashKey() });
+      const id = `clock-busy-${run}`;
+      await client.schedule({ notificationId: id, recipient: { id: 'user-busy', timeZone: zone }, channel: 'push', category: 'advertising', payload: {}, notBefore: new Date(deadlineMs - 2_000).toISOString() });
+      // This process, and the worker in it, is busy from 2.5 s before the deadline to half a second
+      // after it: the decision's task waits, and its send would only be made after the window began.
+      await new Promise((resolve) => setTimeout(resolve, deadlineMs - 2_500 - Date.now()));
+      const busyUntil = deadlineMs + 500;
+      while (Date.now() < busyUntil) {
+        // busy: a CPU-bound stretch of the worker's own thread
+      }
+      let status = await client.status(id);
+      for (let tries = 0; status.releaseAt === new Date(deadlineMs - 2_000).toISOString() && tries < 40; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        status = await client.status(id);
+      }
+      const nextMorning = DateTime.fromMillis(deadlineMs, { zone }).plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0, millisecond: 0 });
+      assert.equal(status.status, 'held', JSON.stringify(status));
+      assert.equal(status.releaseAt, nextMorning.toUTC().toISO(), 'decided again for the next morning');
+      const messages = await collectMessages(stack.sqs, deliveryUrl, { expected: 0, timeoutMs: 3_000, quietMs: 2_000 });
+      assert.deepEqual(messages.map((message) => attribute(message, 'notificationId')), [], 'nothing went out');
+      await client.cancel(id);
+    } finally {
+      worker.shutdown();
+      await running;
     }
   });
 });

@@ -109,8 +109,9 @@ describe('batched delivery sends, against ElasticMQ', () => {
     const { deliverNotification } = createDeliveryActivities({ sqs, deliveryQueueUrl: queueUrl, maxMessageBytes: 256 * 1024, sendBatchWindowMs: 1_000 });
     const requestsBefore = proxy.sendRequests;
 
-    // Due 1.5 s from now, it must leave a second (the margin) before that; its batch leaves in one.
-    await assert.rejects(run(deliverNotification, request('too-late', {}, { deadline: new Date(Date.now() + 1_500).toISOString() })), (error: unknown) => {
+    // Due 4.5 s from now, its batch must leave 4 s before that (the second to spare and the worker's
+    // unmeasured lag, UNMEASURED_LAG_MS); it leaves in one second.
+    await assert.rejects(run(deliverNotification, request('too-late', {}, { deadline: new Date(Date.now() + 4_500).toISOString() })), (error: unknown) => {
       assert.ok(error instanceof ApplicationFailure, String(error));
       assert.equal(error.type, 'SendWindowClosed');
       assert.equal(error.nonRetryable, true);
@@ -120,5 +121,26 @@ describe('batched delivery sends, against ElasticMQ', () => {
 
     assert.equal(proxy.sendRequests - requestsBefore, 0, 'nothing was sent');
     assert.equal((await collectMessages(sqs, queueUrl, { expected: 0, timeoutMs: 3_000, quietMs: 1_500 })).length, 0);
+  });
+
+  test('a send a few seconds before its deadline goes out (its request is given the time that remains, in whole milliseconds)', async () => {
+    const queueUrl = await freshQueue();
+    const { deliverNotification } = createDeliveryActivities({ sqs, deliveryQueueUrl: queueUrl, maxMessageBytes: 256 * 1024, sendBatchWindowMs: 100 });
+    const sent = (await run(deliverNotification, request('just-in-time', {}, { deadline: new Date(Date.now() + 6_500).toISOString() }))) as { messageId: string };
+    assert.ok(sent.messageId);
+    assert.equal((await collectMessages(sqs, queueUrl, { expected: 1, timeoutMs: 10_000 })).length, 1);
+  });
+
+  test('the time a send waited in the worker for a free slot counts: one decided in time but started 3 s later is not made', async () => {
+    const queueUrl = await freshQueue();
+    const { deliverNotification } = createDeliveryActivities({ sqs, deliveryQueueUrl: queueUrl, maxMessageBytes: 256 * 1024, sendBatchWindowMs: 100 });
+    const now = Date.now();
+    // Decided a second ago with 6 s to its deadline; the worker asked for the send then, but it only starts now, 3 s later.
+    const waited = new MockActivityEnvironment({ isLocal: true, currentAttemptScheduledTimestampMs: now - 3_000 });
+    const late = request('waited', {}, { decidedAt: new Date(now - 1_000).toISOString(), deadline: new Date(now + 5_000).toISOString() });
+    await assert.rejects(waited.run(deliverNotification, late), (error: unknown) => error instanceof ApplicationFailure && error.type === 'SendWindowClosed');
+    // The same send without the wait goes out.
+    const prompt = new MockActivityEnvironment({ isLocal: true, currentAttemptScheduledTimestampMs: Date.now() });
+    assert.ok(((await prompt.run(deliverNotification, { ...late, notification: { ...late.notification, notificationId: 'prompt' }, deadline: new Date(Date.now() + 6_000).toISOString() })) as { messageId: string }).messageId);
   });
 });

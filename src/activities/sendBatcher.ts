@@ -117,8 +117,9 @@ export class SendBatcher {
           QueueUrl: this.options.queueUrl,
           Entries: indexes.map((index) => ({ Id: String(index), ...messages[index]!.entryAt(sentAt) })),
         }),
-        // A request still hanging at an entry's deadline must not be accepted after it.
-        { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(this.options.requestTimeoutMs, earliestDeadline - performance.now()))) },
+        // A request still hanging at an entry's deadline must not be accepted after it. (Whole
+        // milliseconds, rounded down: AbortSignal.timeout refuses a fraction.)
+        { abortSignal: AbortSignal.timeout(Math.max(1, Math.floor(Math.min(this.options.requestTimeoutMs, earliestDeadline - performance.now())))) },
       );
       for (const sent of answer.Successful ?? []) results[Number(sent.Id)] = { messageId: sent.MessageId ?? '', sentAt };
       for (const failed of answer.Failed ?? []) {

@@ -92,11 +92,13 @@ export class ReportAccumulator {
   constructor(private readonly interval: ReportInterval) {}
 
   /**
-   * The instant a row belongs to: when a delivered message became receivable, else when its
+   * The instant a row belongs to: the latest a delivered message can have become receivable (its
+   * evidence brackets the true instant; older evidence has only the earliest), else when its
    * workflow closed. Undefined for a row outside the range (the query reads a margin around it).
    */
   private instantOf(row: ReportRow): number | undefined {
-    const receivable = row.status === 'delivered' && row.evidence?.receivableAt ? Date.parse(row.evidence.receivableAt) : undefined;
+    const latest = row.evidence?.receivableBy ?? row.evidence?.receivableAt;
+    const receivable = row.status === 'delivered' && latest ? Date.parse(latest) : undefined;
     return receivable ?? row.closedAtMs;
   }
 
@@ -126,7 +128,10 @@ export class ReportAccumulator {
       if (row.category === 'advertising') this.withoutEvidence.push(row.notificationId);
       return;
     }
-    const insideLawWindow = isInQuietWindow(new Date(atMs), evidence.zone, LAW_POLICY);
+    // Inside the law's window if any instant it can have become receivable is: the latest (a send
+    // near 21:00) or the earliest (a release near 08:00).
+    const earliestMs = evidence.receivableAt ? Date.parse(evidence.receivableAt) : atMs;
+    const insideLawWindow = isInQuietWindow(new Date(atMs), evidence.zone, LAW_POLICY) || isInQuietWindow(new Date(earliestMs), evidence.zone, LAW_POLICY);
     const grounds: ReleaseGrounds = insideLawWindow && evidence.nightConsent ? 'night-consent' : (evidence.reason as ReleaseGrounds);
     const date = kstDate(atMs);
     const key = [date, kstHour(atMs), row.category, row.channel, grounds].join('|');

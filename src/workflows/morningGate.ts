@@ -278,6 +278,7 @@ function recordDigest(input: MorningGateInput, delivery: Delivery, channel: Chan
         zone: input.grounds.zone,
         window: input.grounds.window,
         receivableAt: delivery.releasedAt,
+        ...(delivery.receivableBy ? { receivableBy: delivery.receivableBy } : {}),
         ...(input.grounds.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
         ...(delivery.zoneData ? { zoneData: delivery.zoneData } : {}),
         merged,

@@ -157,6 +157,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       zone: subject.recipient.timeZone || policy.defaultTimeZone,
       window: `${policy.quietStart}-${policy.quietEnd}`,
       ...(state.delivery ? { receivableAt: state.delivery.releasedAt } : {}),
+      ...(state.delivery?.receivableBy ? { receivableBy: state.delivery.receivableBy } : {}),
       ...(state.decision.narrowerThanLaw ? { narrowerThanLaw: true } : {}),
       ...(state.delivery?.zoneData ? { zoneData: state.delivery.zoneData } : {}),
       ...(state.delivery?.digestId ? { digest: state.delivery.digestId } : {}),

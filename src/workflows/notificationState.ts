@@ -62,7 +62,10 @@ export interface SendFailure {
 export interface Delivery {
   messageId: string;
   stagedAt: string;
+  /** The earliest instant it can have become receivable ("never early" is judged on this). */
   releasedAt: string;
+  /** The latest instant it can have become receivable (the deadline is judged on this). */
+  receivableBy?: string;
   /** Set when it went out inside its morning's digest: the digest's notification id. */
   digestId?: string;
   /** The IANA time zone data the worker that sent it decided with (its Node's ICU), e.g. 2026e. */

@@ -16,8 +16,8 @@ const { deliverNotification } = proxyLocalActivities<Pick<Activities, 'deliverNo
 
 export async function attemptDelivery(request: DeliveryRequest): Promise<AttemptOutcome> {
   try {
-    const { messageId, stagedAt, releasedAt, zoneData } = await deliverNotification(request);
-    return { outcome: 'delivered', delivery: { messageId, stagedAt, releasedAt, ...(zoneData ? { zoneData } : {}) } };
+    const { messageId, stagedAt, releasedAt, receivableBy, zoneData } = await deliverNotification(request);
+    return { outcome: 'delivered', delivery: { messageId, stagedAt, releasedAt, ...(receivableBy ? { receivableBy } : {}), ...(zoneData ? { zoneData } : {}) } };
   } catch (error) {
     // A local activity's failure arrives as the activity's own ApplicationFailure (a regular
     // activity's is wrapped in an ActivityFailure); a timeout as a TimeoutFailure.

@@ -6,6 +6,7 @@
  * operation, intake, the cost of sleeping, the scale tables (reconciler against intake, actions per
  * notification, the release curve), and the cluster.
  */
+import type { GateIntakeResult } from './gateIntake';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Config } from '../src/config';
 import type { PathCost } from './cost';
@@ -68,6 +69,8 @@ export interface BenchResults {
   reconcile?: ReconcileResultRow[];
   /** `cost`: billable actions per notification by path, from the server's counter (bench/cost.ts). */
   cost?: PathCost[];
+  /** How many registrations per second one recipient's morning gate took (--only gate). */
+  gate?: GateIntakeResult;
   /** `--curve`: one staged release at each size, the lead fixed (bench/temporal.ts). */
   curve?: TemporalReleaseResult[];
   /**

@@ -33,6 +33,7 @@
  * --render FILE publishes a saved results file (a run's JSON, or the partial.json a failed run
  * left, marked as stopped early) as a run would, without running anything.
  */
+import { runGateIntake } from './gateIntake';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,8 @@ interface Flags {
   clusterShards: number[];
   /** Legacy messages for the reconciler row (and as many scheduled beside them). */
   reconcileN: number;
+  /** Registrations sent to one morning gate (--only gate). */
+  gateN: number;
   /** Notifications per path for the cost of a notification. */
   costN: number;
   /** Staged release runs under a morning cap of 2 (recipients with 1–7 advertisements each). */
@@ -97,7 +100,7 @@ interface Flags {
 const USAGE =
   'npm run bench -- [--n 10000] [--runs 3] [--staged-runs 1] [--capped-runs 1] [--unstaged-runs 1] [--floor-runs 0] [--spread-runs 0] [--spread 120] ' +
   '[--prestage-seconds N] [--sqs-latency-ms 0[,10]] [--sleeping 3000] [--bullmq-concurrency 50] [--reconcile-n 5000] ' +
-  '[--cost-n 200] [--curve 10000,30000] [--curve-lead S] [--curve-concurrency 32] [--curve-on-file] [--only release,alternatives,sleeping,reconcile,cost,cluster] [--watch] [--no-readme] [--render FILE] ' +
+  '[--cost-n 200] [--gate-n 5000] [--curve 10000,30000] [--curve-lead S] [--curve-concurrency 32] [--curve-on-file] [--only release,alternatives,sleeping,reconcile,cost,gate,cluster] [--watch] [--no-readme] [--render FILE] ' +
   '[--cluster] [--cluster-n 3000] [--cluster-shards 1,4,16]';
 
 function parseFlags(argv: string[]): Flags {
@@ -117,6 +120,7 @@ function parseFlags(argv: string[]): Flags {
     clusterN: 3_000,
     clusterShards: [1, 4, 16],
     reconcileN: 5_000,
+    gateN: 5_000,
     costN: 200,
     cappedRuns: 1,
     curve: [],
@@ -157,6 +161,7 @@ function parseFlags(argv: string[]): Flags {
       case '--capped-runs': flags.cappedRuns = number('staged release runs under a morning cap'); break;
       case '--cost-n': flags.costN = Math.max(1, number('notifications per path for the cost')); break;
       case '--reconcile-n': flags.reconcileN = Math.max(1, number('legacy messages for the reconciler row')); break;
+      case '--gate-n': flags.gateN = Math.max(1, number('registrations for one morning gate')); break;
       case '--cluster-shards': flags.clusterShards = value().split(',').map((part) => Math.max(1, toNumber(part, 'history shards'))); break;
       case '--no-readme': flags.readme = false; break;
       case '--render': flags.render = value(); break;
@@ -368,6 +373,17 @@ async function main(): Promise<void> {
         sqs.destroy();
         if (dbDir) rmSync(dbDir, { recursive: true, force: true });
       }
+    }
+
+    if (flags.only.has('gate')) {
+      const sqs = createSqsClient(config.sqs);
+      try {
+        const bench: BenchSqs = { sqs, counter: new SendCounter(sqs), endpoint: elasticMq.endpoint, region: config.sqs.region, latencyMs: 0, processes: {} };
+        results.gate = await runGateIntake({ config, bench, target, n: flags.gateN });
+      } finally {
+        sqs.destroy();
+      }
+      savePartial();
     }
 
     if (flags.only.has('cost')) {

@@ -15,6 +15,7 @@ import { notificationIdOf } from '../src/notification';
 import { NotificationStatusKey } from '../src/searchAttributes';
 import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
+import type { NotificationInput } from '../src/notification';
 import type { Config } from '../src/config';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
 import { inRehearsalZone, morningSpreadOffsetMs, nextWholeMinute, rehearsalEndingAt } from '../src/policy';
@@ -294,7 +295,18 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     log(`  all ${n} held ${((heldAt - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((windowOpensMs - heldAt) / 1000).toFixed(1)} s before the send window`);
     if (options.whileWaiting) await options.whileWaiting(windowOpensMs - 5_000);
 
-    // Under a morning cap only what the gates admitted goes: the notifications listed as held now.
+    // Under a morning cap only what the gates admitted goes. The gates decide at their freeze, a
+    // minute before the send window, and the capped ones end then: those still held after it.
+    if (options.morningCap) {
+      const admitted = admittedCount(inputs, options.morningCap.cap);
+      await sleep(windowOpensMs - 60_000 - Date.now());
+      for (;;) {
+        const { count } = await client.workflow.count(heldQuery(taskQueue));
+        if (count === admitted) break;
+        if (Date.now() > windowOpensMs - 2_000) throw new TooLateError(scheduleMs, n, `${count} still held 2 s before the send window, where the gates admit ${admitted}`);
+        await sleep(500);
+      }
+    }
     const expectedIds = options.morningCap ? await admittedIds(client, taskQueue) : new Set(inputs.map((input) => input.notificationId));
     const sendsElsewhere = workerProcesses.length > 0;
     watch = await watchRelease(bench, deliveryQueueUrl, expectedIds, {
@@ -372,7 +384,14 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
   }
 }
 
-/** The notifications the morning gates admitted (listed as held), by id. */
+/** How many of these a cap admits: at most `cap` per recipient (the morning-cap row has no collapse keys). */
+function admittedCount(inputs: readonly NotificationInput[], cap: number): number {
+  const perRecipient = new Map<string, number>();
+  for (const input of inputs) perRecipient.set(input.recipient.id, (perRecipient.get(input.recipient.id) ?? 0) + 1);
+  return [...perRecipient.values()].reduce((sum, count) => sum + Math.min(cap, count), 0);
+}
+
+/** The notifications the morning gates admitted (listed as held after the freeze), by id. */
 async function admittedIds(client: Client, taskQueue: string): Promise<Set<string>> {
   const ids = new Set<string>();
   for await (const execution of client.workflow.list({ query: heldQuery(taskQueue) })) ids.add(notificationIdOf(execution.workflowId));

@@ -10,6 +10,7 @@
  * an outage, and refuses a send too close to its deadline, as the real activity does).
  */
 import assert from 'node:assert/strict';
+import { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundle } from '@temporalio/worker';
@@ -117,9 +118,17 @@ export class ModelHarness {
     await this.replayer?.close();
   }
 
+  /**
+   * A plain client on the test server's connection: the environment's own client lets time run
+   * free while it waits for a workflow's result, and the client's status of a closed notification
+   * asks for its result; time would then jump to the next timer of any workflow, mid-sequence.
+   */
+  private plainClient?: Client;
+
   client(rules: Rules, clockSkewMs: number): NotificationClient {
+    this.plainClient ??= new Client({ connection: this.env.connection, dataConverter: testDataConverter() });
     return new NotificationClient({
-      client: this.env.client,
+      client: this.plainClient,
       taskQueue: TASK_QUEUE,
       policy: DEFAULT_POLICY,
       recipientHashKey: testRecipientHashKey(),
@@ -245,7 +254,9 @@ async function dump(real: Real): Promise<void> {
 }
 
 /** MODEL_TRACE=1 prints each command as it runs, with the server's time in Seoul; MODEL_PROFILE=1 sums their times. */
-const TRACE = process.env.MODEL_TRACE === '1';
+let TRACE = process.env.MODEL_TRACE === '1';
+/** MODEL_TRACE_FROM=N traces from the Nth sequence on (to find one that fails late in a long run). */
+const TRACE_FROM = Number(process.env.MODEL_TRACE_FROM ?? Number.POSITIVE_INFINITY);
 const PROFILE = process.env.MODEL_PROFILE === '1';
 const PROGRESS = process.env.MODEL_PROGRESS === '1';
 export const profile = new Map<string, { count: number; ms: number }>();
@@ -566,6 +577,7 @@ export async function checkMorningModel(harness: ModelHarness, { runs, seed, max
     fc.asyncProperty(scenarioArbitrary, commandsArbitrary(maxCommands), async (scenario, commands) => {
       sequence += 1;
       if (PROGRESS && sequence % 100 === 0) console.log(`  ${sequence} sequences run`);
+      if (sequence >= TRACE_FROM) TRACE = true;
       let started: { model: MorningModel; real: Real } | undefined;
       await fc.asyncModelRun(async () => (started = await timed('start', () => withinTimeout('starting the sequence', startSequence(harness, scenario, `s${seed}-${sequence}`)))), commands);
       await finishSequence(started!.model, started!.real);

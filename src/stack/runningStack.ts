@@ -144,6 +144,21 @@ export interface DiscoveredEnvironment {
 }
 
 /**
+ * An environment to fill in: `apply` sets a variable the given environment leaves unset (what it
+ * sets wins), and remembers which it set, so that a command can say what it took from elsewhere.
+ */
+export function environmentFilling(env: NodeJS.ProcessEnv): { merged: NodeJS.ProcessEnv; applied: string[]; apply: (name: string, value: string | undefined) => void } {
+  const merged: NodeJS.ProcessEnv = { ...env };
+  const applied: string[] = [];
+  const apply = (name: string, value: string | undefined) => {
+    if (value === undefined || env[name]) return;
+    merged[name] = value;
+    applied.push(name);
+  };
+  return { merged, applied, apply };
+}
+
+/**
  * The environment with the running stack's variables filled in where it leaves them unset (empty
  * counts as unset, as in loadConfig). A stack that runs on the local stack's generated secrets
  * passes them on as well, for those the environment leaves unset: the TEMPORAL_ADDRESS taken from
@@ -153,13 +168,7 @@ export interface DiscoveredEnvironment {
 export function environmentWithRunningStack(env: NodeJS.ProcessEnv = process.env): DiscoveredEnvironment {
   const stack = readRunningStack(env.NOTIFY_DATA_DIR || '.data');
   if (!stack) return { env, applied: [] };
-  const merged: NodeJS.ProcessEnv = { ...env };
-  const applied: string[] = [];
-  const apply = (name: string, value: string | undefined) => {
-    if (value === undefined || env[name]) return;
-    merged[name] = value;
-    applied.push(name);
-  };
+  const { merged, applied, apply } = environmentFilling(env);
   for (const name of RUNNING_STACK_VARIABLES) apply(name, stack.env[name]);
   if (stack.localSecrets && !env.TEMPORAL_ADDRESS) {
     for (const [name, value] of Object.entries(secretVariables(env))) apply(name, value);

@@ -9,19 +9,13 @@ import { spawn } from 'node:child_process';
 import { loadConfig } from '../config';
 import { provisionTemporalCli } from './provisionTemporalCli';
 import { stderrLog } from './progress';
-import { environmentWithRunningStack, readRunningStack } from './runningStack';
+import { environmentFilling, environmentWithRunningStack, readRunningStack } from './runningStack';
 
 /** The variables the temporal CLI reads, from the running stack where the environment leaves them unset. */
 export function temporalCliEnvironment(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; applied: string[] } {
   const discovered = environmentWithRunningStack(env);
   const stack = readRunningStack(env.NOTIFY_DATA_DIR || '.data');
-  const merged: NodeJS.ProcessEnv = { ...env };
-  const applied: string[] = [];
-  const apply = (name: string, value: string | undefined) => {
-    if (value === undefined || env[name]) return;
-    merged[name] = value;
-    applied.push(name);
-  };
+  const { merged, applied, apply } = environmentFilling(env);
   apply('TEMPORAL_ADDRESS', discovered.env.TEMPORAL_ADDRESS);
   apply('TEMPORAL_NAMESPACE', discovered.env.TEMPORAL_NAMESPACE);
   if (stack?.codecServer) {

@@ -25,7 +25,6 @@ import {
   continueAsNew,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';

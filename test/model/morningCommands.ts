@@ -333,6 +333,14 @@ export class ScheduleAtEdge implements Command {
   toString = () => `scheduleAtEdge(n${this.index}, ${this.edge.map((part) => String(part).padStart(2, '0')).join(':')})`;
 }
 
+/** A change's answer, or how it was refused. */
+function settled(change: Promise<unknown>): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  return change.then(
+    () => ({ ok: true as const }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
 /** Compares a change's answer with the model's: accepted, or refused with the typed answer that says why. */
 function changeAnswered(model: MorningModel, expected: 'accepted' | 'refused', outcome: { ok: true } | { ok: false; error: unknown }, what: string): void {
   if (expected === 'accepted') {
@@ -366,10 +374,7 @@ export class Consent implements Command {
   check = (model: MorningModel) => model.notifications.size > this.index && model.started(`n${this.index}`);
   async run(model: MorningModel, real: Real) {
     const name = `n${this.index}`;
-    const outcome = await real.client.updateConsent(`${real.run}-${name}`, this.nightConsent).then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
+    const outcome = await settled(real.client.updateConsent(`${real.run}-${name}`, this.nightConsent));
     changeAnswered(model, model.consent(name, this.nightConsent), outcome, `consent(${name}, ${this.nightConsent})`);
     await syncClock(model, real);
   }
@@ -390,10 +395,7 @@ export class Reschedule implements Command {
     const now = model.nowMs;
     const notBeforeMs =
       this.target === 'clear' ? undefined : this.target === 'next-10:00' ? nextKst(now, 10, 0) : this.target === 'next-23:00' ? nextKst(now, 23, 0) : nextKst(nextKst(now, 12, 0) + DAY, 2, 0);
-    const outcome = await real.client.reschedule(`${real.run}-${name}`, notBeforeMs === undefined ? null : new Date(notBeforeMs)).then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
+    const outcome = await settled(real.client.reschedule(`${real.run}-${name}`, notBeforeMs === undefined ? null : new Date(notBeforeMs)));
     changeAnswered(model, model.reschedule(name, notBeforeMs), outcome, `reschedule(${name}, ${this.target})`);
     await syncClock(model, real);
   }

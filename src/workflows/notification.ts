@@ -112,6 +112,8 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   let recordedReleaseAtMs: number | undefined;
   // Handlers of changes that arrived during a send attempt, waiting to see how it ends.
   let waitingForAttempt = 0;
+  // The loop waits, past its wake, for its morning's verdict.
+  let waitingForVerdict = false;
 
   const result = (): NotificationResult => resultOf(state, subject.expiresAt);
   /** Writes what changed of status and release instant (and, at the end, the evidence) in one upsert: each is a billed action. */
@@ -282,7 +284,9 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   setHandler(morningVerdictUpdate, ({ gateId, seq, verdict }) => {
     if (state.phase !== 'held' || state.morning?.gateId !== gateId || state.morning.seq !== seq) return;
     state.morning.verdict = verdict;
-    state.changes += 1;
+    // An admitted one sleeps on to its wake as it was (a timer is a billed action): only an end,
+    // the digest, or one that already waits for this verdict past its wake, wakes the loop.
+    if (verdict.outcome !== 'admitted' || waitingForVerdict) state.changes += 1;
   });
   setHandler(digestOutcomeUpdate, ({ gateId, attempt, result: outcome }) => {
     if (state.phase === 'in-digest' && state.digestAttempt?.gateId === gateId && state.digestAttempt.attempt === attempt) state.digestAttempt.outcome = outcome;
@@ -362,7 +366,9 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       }
       if (state.morning && !verdict) {
         // Its verdict is on its way (the gate tells every registration); if it never comes, the deadline decides again.
+        waitingForVerdict = true;
         await waitUntil(deadline ?? Number.POSITIVE_INFINITY);
+        waitingForVerdict = false;
         continue;
       }
       state.phase = 'sending';

@@ -80,6 +80,8 @@ export interface BenchResults {
    */
   curveRuns?: CurveRun[];
   curveRun?: CurveRun;
+  /** The run the billable actions come from, when not this one (a later run of `--only cost`). */
+  costRun?: CurveRun;
 }
 
 export interface CurveRun {
@@ -497,7 +499,8 @@ export function renderScaleReport(results: BenchResults, curvePlot?: string): st
     lines.push(
       '### Billable actions per notification',
       '',
-      "Counted by the dev server's own `action` metric over each path's whole life, divided by N; priced at Temporal Cloud's published $50 per million actions.",
+      "Counted by the dev server's own `action` metric over each path's whole life, divided by N; priced at Temporal Cloud's published $50 per million actions." +
+        (results.costRun ? ` From \`${results.costRun.command}\`, started ${results.costRun.startedAt.slice(0, 16).replace('T', ' ')} UTC.` : ''),
       '',
       `| path | N | ${types.map((type) => type.replace(/^(command|grpc|message)_/, '')).join(' | ')} | actions per notification | $ per million notifications |`,
       `| --- | --- | ${types.map(() => '---').join(' | ')} | --- | --- |`,

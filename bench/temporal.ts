@@ -15,6 +15,7 @@ import { notificationIdOf } from '../src/notification';
 import { NotificationStatusKey } from '../src/searchAttributes';
 import { MorningGates } from '../src/client/morningGates';
 import { NotificationClient } from '../src/client';
+import { FREEZE_BEFORE_STAGING_MS, FREEZE_SPREAD_MS } from '../src/workflows/morningGate';
 import type { NotificationInput } from '../src/notification';
 import type { Config } from '../src/config';
 import { SQS_DEFAULT_MAX_MESSAGE_BYTES } from '../src/deliveryMessage';
@@ -263,8 +264,11 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     const inputs = options.morningCap ? benchMorningNotifications(runId, n) : benchNotifications(runId, n);
     const expectedScheduleMs = (n / options.expectedIntakePerSecond) * 1000;
     // The send window opens at T − lead; intake and the server's own work after it must be over by then.
-    // Under a morning cap the gates' plans freeze a minute before the send window: intake must end before that.
-    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs + (options.morningCap ? 60_000 : 0), Date.now());
+    // Under a morning cap the gates' plans freeze from a minute (and up to eleven) before the send window: intake must end before that.
+    // Under a cap each notification's first task (its registration) comes after its start: allow
+    // three times the intake for them (measured: 145 s after 46 s of starts for 10,000).
+    const registrationsMs = options.morningCap ? 3 * expectedScheduleMs + FREEZE_BEFORE_STAGING_MS + Math.min(FREEZE_SPREAD_MS, leadMs) : 0;
+    const releaseAtMs = nextWholeMinute(expectedScheduleMs + 15_000 + leadMs + registrationsMs, Date.now());
     const windowOpensMs = releaseAtMs - leadMs;
     const rehearsal = rehearsalEndingAt(releaseAtMs, { ...policyBase, morningSpreadSeconds: spreadSeconds });
     const policy = rehearsal.policy;
@@ -295,11 +299,11 @@ export async function runTemporalRelease(options: TemporalRunOptions): Promise<T
     log(`  all ${n} held ${((heldAt - lastStartAt) / 1000).toFixed(1)} s after the last start; ${((windowOpensMs - heldAt) / 1000).toFixed(1)} s before the send window`);
     if (options.whileWaiting) await options.whileWaiting(windowOpensMs - 5_000);
 
-    // Under a morning cap only what the gates admitted goes. The gates decide at their freeze, a
-    // minute before the send window, and the capped ones end then: those still held after it.
+    // Under a morning cap only what the gates admitted goes. The gates decide at their freeze (the
+    // last a minute before the send window), and the capped ones end then: those still held after it.
     if (options.morningCap) {
       const admitted = admittedCount(inputs, options.morningCap.cap);
-      await sleep(windowOpensMs - 60_000 - Date.now());
+      await sleep(windowOpensMs - FREEZE_BEFORE_STAGING_MS - Date.now());
       for (;;) {
         const { count } = await client.workflow.count(heldQuery(taskQueue));
         if (count === admitted) break;

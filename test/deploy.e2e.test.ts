@@ -35,6 +35,7 @@ import { provisionTemporalCli } from '../src/stack/provision';
 import { FAST_VERSION_DRAINAGE } from '../src/stack/temporalServers';
 import { createConfiguredWorker } from '../src/workers/createWorker';
 import { SHARED_WORKFLOW_MODULES } from '../src/workers/workflowCode';
+import { earliestFreezeAtMs } from '../src/workflows/morningGate';
 import { morningGateId } from '../src/workflows/morningGateMessages';
 import { NEXT_BUILD_PATCH } from './fixtures/workflowsNextBuild';
 import { attribute, collectMessages } from './helpers/queues';
@@ -51,7 +52,7 @@ const ORDERS = 4;
 const CAP = 12;
 /** The staging lead of this rehearsal: staged 15 s before T. */
 const LEAD_SECONDS = 15;
-/** A morning gate's plan freezes this long before the staging lead (src/workflows/morningGate.ts). */
+/** A morning gate's plan freezes at least this long before the staging lead, and up to a lead more (src/workflows/morningGate.ts). */
 const GATE_FREEZE_SECONDS = 60;
 /** Rescheduled ones go this long after T. */
 const RESCHEDULED_AFTER_T_MS = 10_000;
@@ -113,8 +114,8 @@ describe('a deploy while notifications are held (dev server, ElasticMQ, worker p
       // The changes must reach the morning gates before their plans freeze (a minute before the
       // staging lead), and the deploy must be over before the lead: both take about 10 s here; the
       // rest is margin for a loaded machine (the test fails, saying so, if either runs late).
-      const releaseAtMs = nextWholeMinute((LEAD_SECONDS + GATE_FREEZE_SECONDS) * 1000 + 40_000, Date.now());
-      const freezeAtMs = releaseAtMs - (LEAD_SECONDS + GATE_FREEZE_SECONDS) * 1000;
+      const releaseAtMs = nextWholeMinute((2 * LEAD_SECONDS + GATE_FREEZE_SECONDS) * 1000 + 40_000, Date.now());
+      const freezeAtMs = earliestFreezeAtMs(releaseAtMs, LEAD_SECONDS * 1000);
       phase(`T in ${((releaseAtMs - Date.now()) / 1000).toFixed(0)} s`);
       const rehearsal = rehearsalEndingAt(releaseAtMs, config.policy);
       const notifications = new NotificationClient({

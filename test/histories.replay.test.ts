@@ -23,6 +23,8 @@ const REQUIRED_STATES = [
   'gate-before-freeze',
   'gate-after-freeze',
   'gate-digest-sent',
+  'notification-capped',
+  'notification-digested',
   'reconciler-run',
   'compliance-report',
 ];

@@ -1,8 +1,9 @@
 /**
  * The client side of the morning gates (src/workflows/morningGate.ts), as the morning activities use
  * it: a notification joins or leaves its morning (signals); a gate tells notifications their
- * verdicts, locks the notifications of its digest and tells them how its attempt ended (an update
- * to each, with an id per registration or attempt, so that a retried activity repeats nothing).
+ * verdicts (signals: a verdict told twice is the same), locks the notifications of its digest and
+ * tells them how its attempt ended (an update to each, with an id per attempt, so that a retried
+ * activity repeats nothing).
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
@@ -12,7 +13,7 @@ import type { morningGateWorkflow, MorningGateInput } from '../workflows/morning
 import {
   digestOutcomeUpdate,
   lockForDigestUpdate,
-  morningVerdictUpdate,
+  morningVerdictSignal,
   registerSignal,
   withdrawSignal,
   type DigestAttemptOutcome,
@@ -79,9 +80,7 @@ export class MorningGates {
   async tellVerdicts(gateId: string, verdicts: readonly { notificationId: string; seq: number; verdict: MorningVerdict }[]): Promise<void> {
     await eachLimited(verdicts, UPDATES_IN_FLIGHT, async ({ notificationId, seq, verdict }) => {
       try {
-        await this.client.workflow
-          .getHandle(workflowIdFor(notificationId))
-          .executeUpdate(morningVerdictUpdate, { args: [{ gateId, seq, verdict }], updateId: `${gateId}:verdict:${seq}` });
+        await this.client.workflow.getHandle(workflowIdFor(notificationId)).signal(morningVerdictSignal, { gateId, seq, verdict });
       } catch (error) {
         if (!isClosed(error)) throw error;
       }

@@ -6,8 +6,9 @@
  * 1. Until the freeze (a minute before the staging lead), notifications register and withdraw
  *    themselves (signals, from their own workflows: only a notification that exists is ever
  *    counted, in the gate of the release it will really go at). Nothing is decided yet.
- * 2. At the freeze, the plan of everything registered is computed once, and each notification is
- *    told its verdict (capped and collapsed ones end then). A late registration gets only a place
+ * 2. At the freeze (a minute before the staging lead, and up to ten more, by gate: the morning's
+ *    gates freeze one after another), the plan of everything registered is computed once, and each
+ *    notification is told its verdict (capped and collapsed ones end then). A late registration gets only a place
  *    that was never taken, and its verdict at once.
  * 3. In digest mode, when the staging lead begins, the gate locks the digest's notifications that are still
  *    held for this morning (each answers its entry), sends one message of those, and tells each how
@@ -33,7 +34,7 @@ import type { Digest, DigestEntry } from '../digest';
 import { formatEvidence } from '../evidence';
 import { FAILURE_TYPES } from '../failureTypes';
 import type { Channel } from '../notification';
-import { admitLate, assertValidRules, freezeMorning, type FrozenMorning, type MorningEntry, type MorningRules, type MorningVerdict } from '../policy';
+import { admitLate, assertValidRules, freezeMorning, morningSpreadOffsetMs, type FrozenMorning, type MorningEntry, type MorningRules, type MorningVerdict } from '../policy';
 import { NotificationCategoryKey, NotificationChannelKey, NotificationEvidenceKey, NotificationReleaseAtKey, NotificationStatusKey } from '../searchAttributes';
 import { digestIdOf, registerSignal, withdrawSignal, type GateRegistration } from './morningGateMessages';
 import { retryBackoffMs, type AttemptOutcome, type Delivery } from './notificationState';
@@ -76,8 +77,24 @@ export interface MorningGateResult {
   digestFailure?: string;
 }
 
-/** The plan freezes this long before staging begins, so that every notification finds its verdict when it wakes. */
+/** The plan freezes at least this long before staging begins, so that every notification has its verdict when it wakes. */
 export const FREEZE_BEFORE_STAGING_MS = 60_000;
+/**
+ * The gates of one morning spread their freezes over up to this long before that (by gate id, and
+ * never more than the staging lead), so that a morning's verdicts are told over minutes rather
+ * than all in one instant.
+ */
+export const FREEZE_SPREAD_MS = 10 * 60_000;
+
+/** When a gate freezes its plan: a minute before the staging lead, less its spread offset. */
+export function freezeAtMsOf(gateId: string, releaseAtMs: number, leadMs: number): number {
+  return releaseAtMs - leadMs - FREEZE_BEFORE_STAGING_MS - morningSpreadOffsetMs(gateId, Math.min(FREEZE_SPREAD_MS, leadMs) / 1000);
+}
+
+/** The earliest any gate of a release freezes (tests place their changes before it). */
+export function earliestFreezeAtMs(releaseAtMs: number, leadMs: number): number {
+  return releaseAtMs - leadMs - FREEZE_BEFORE_STAGING_MS - Math.min(FREEZE_SPREAD_MS, leadMs);
+}
 /** A gate stays this long after its release for registrations that raced with it. */
 const OPEN_AFTER_RELEASE_MS = 5 * 60_000;
 
@@ -95,7 +112,7 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
   const releaseAtMs = Date.parse(input.releaseAt);
   // 0 once the queue refused to stage (a FIFO queue): the digest is then sent at the release.
   let leadMs = input.leadMs;
-  const freezeAtMs = releaseAtMs - leadMs - FREEZE_BEFORE_STAGING_MS;
+  const freezeAtMs = freezeAtMsOf(workflowInfo().workflowId, releaseAtMs, leadMs);
   const deadlineMs = input.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(input.deadline);
   const gateId = workflowInfo().workflowId;
   const registered = new Map((input.state?.registered ?? []).map((registration) => [registration.notificationId, registration]));

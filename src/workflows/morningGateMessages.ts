@@ -3,9 +3,10 @@
  * decides for. Shared by the workflows, the client and the activities, so all sides agree.
  *
  * Notification → gate: signals (a burst of registrations for one recipient is buffered by the
- * server and handled in batches, with no limit of updates in flight). Gate → notification: updates,
- * each to one notification, from the gate's activities: its verdict, and the digest's lock and
- * outcome. Nothing ever waits on the other side's worker while holding a workflow task.
+ * server and handled in batches, with no limit of updates in flight). Gate → notification, from the
+ * gate's activities: its verdict (a signal), and the digest's lock and outcome (updates, each to one
+ * notification: the gate needs their answers). Nothing ever waits on the other side's worker while
+ * holding a workflow task.
  */
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DigestEntry } from '../digest';
@@ -38,10 +39,11 @@ export const withdrawSignal = defineSignal<[{ notificationId: string; seq: numbe
 
 /**
  * The gate's verdict for one registration of a notification (`seq`), told once the plan is frozen
- * (or at once, to a late registration): where it goes at the release. A notification that moved or
- * ended since ignores it.
+ * (or at once, to a late registration): where it goes at the release. A signal: the gate tells a
+ * morning's worth at its freeze without waiting for each notification's worker, and a verdict told
+ * twice is the same verdict. A notification that moved or ended since ignores it.
  */
-export const morningVerdictUpdate = defineUpdate<void, [{ gateId: string; seq: number; verdict: MorningVerdict }]>('morningVerdict');
+export const morningVerdictSignal = defineSignal<[{ gateId: string; seq: number; verdict: MorningVerdict }]>('morningVerdict');
 
 /**
  * The gate is about to send its digest (attempt `attempt`): a notification still held for this

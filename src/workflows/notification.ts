@@ -60,7 +60,7 @@ import {
 import { NotificationEvidenceKey, NotificationReleaseAtKey, NotificationStatusKey, RecipientIdKey } from '../searchAttributes';
 import { currentDetails } from '../webUiText';
 import type { MorningGateInput } from './morningGate';
-import { digestOutcomeUpdate, lockForDigestUpdate, morningGateId, morningVerdictUpdate, type GateRegistration } from './morningGateMessages';
+import { digestOutcomeUpdate, lockForDigestUpdate, morningGateId, morningVerdictSignal, type GateRegistration } from './morningGateMessages';
 import { cancelUpdate, rescheduleUpdate, statusQuery, updateConsentUpdate, type CancelOutcome } from './notificationMessages';
 import {
   attemptEnded,
@@ -281,7 +281,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     lockedIntoDigest(state, gateId, attempt, morningOfDecision()?.gateId) ? { locked: true as const, entry: digestEntry() } : { locked: false as const },
   );
   // Its gate's verdict, for the registration it is still held under (a moved or ended one ignores it).
-  setHandler(morningVerdictUpdate, ({ gateId, seq, verdict }) => {
+  setHandler(morningVerdictSignal, ({ gateId, seq, verdict }) => {
     if (state.phase !== 'held' || state.morning?.gateId !== gateId || state.morning.seq !== seq) return;
     state.morning.verdict = verdict;
     // An admitted one sleeps on to its wake as it was (a timer is a billed action): only an end,

@@ -28,6 +28,7 @@ import { runCommand } from '../../src/stack/commands';
 import { startLoopbackProxy, type LoopbackProxy } from '../../src/stack/loopbackProxy';
 import { provisionTemporalCli } from '../../src/stack/provision';
 import { createConfiguredWorker } from '../../src/workers/createWorker';
+import { freezeAtMsOf } from '../../src/workflows/morningGate';
 import { morningGateId } from '../../src/workflows/morningGateMessages';
 import type { ReconcileResult } from '../../src/workflows/reconcileLegacyQueue';
 import { startE2EStack, testRecipientHashKey, type E2EStack } from '../helpers/stack';
@@ -138,25 +139,30 @@ const SCENARIOS: Record<string, (recorder: Recorder) => Promise<void>> = {
   },
 
   async 'gates-after-freeze-and-digest'({ client, keep }) {
-    // Staging at T − 60 s, the freeze a minute before that.
-    const releaseAtMs = nextWholeMinute(150_000, Date.now());
+    // Staging at T − 60 s; each gate freezes a minute before that, less its spread offset (≤ the lead).
+    const releaseAtMs = nextWholeMinute(240_000, Date.now());
     const dropping = client(releaseAtMs, { prestageSeconds: 60, cap: 2 });
     const digesting = client(releaseAtMs, { prestageSeconds: 60, cap: 2, overflow: 'digest' });
     const frozen = [1, 2, 3].map((index) => advertisement(`hist-gate-frozen-${index}`, 'hist-user-e'));
     const digested = [1, 2, 3, 4].map((index) => advertisement(`hist-gate-digest-${index}`, 'hist-user-f'));
     for (const input of frozen) await dropping.schedule(input);
     for (const input of digested) await digesting.schedule(input);
-    const freezeAtMs = releaseAtMs - 120_000;
-    await sleep(freezeAtMs + 3_000 - Date.now());
+    const frozenGate = morningGateId(dropping.recipientSearchKey(frozen[0]!.recipient.id), new Date(releaseAtMs));
+    await sleep(freezeAtMsOf(frozenGate, releaseAtMs, 60_000) + 3_000 - Date.now());
     // After the freeze: a late registration gets only a free place (none: capped).
     const late = advertisement('hist-gate-frozen-late', 'hist-user-e');
     await dropping.schedule(late);
-    const frozenGate = morningGateId(dropping.recipientSearchKey(frozen[0]!.recipient.id), new Date(releaseAtMs));
     if (Date.now() >= releaseAtMs - 60_000) throw new Error('the freeze was recorded too late: the gate is staging already');
     await keep({ name: 'gate-after-freeze', workflowId: frozenGate, state: 'a morning gate after its freeze, before staging: a late registration capped' });
+    const told = await until('a notification told it is capped', async () => {
+      for (const input of frozen) if ((await dropping.status(input.notificationId)).status === 'capped') return input;
+      return undefined;
+    });
+    await keep({ name: 'notification-capped', workflowId: `notification-${told.notificationId}`, state: 'a notification its gate told, at the freeze, that the cap left no place for it' });
     const digestGate = morningGateId(digesting.recipientSearchKey(digested[0]!.recipient.id), new Date(releaseAtMs));
     await until('the digest', async () => ((await digesting.status(digested[0]!.notificationId)).status === 'digested' ? true : undefined), 240_000);
     await keep({ name: 'gate-digest-sent', workflowId: digestGate, state: 'a morning gate in digest mode with its digest on the queue, open until five minutes after its release' });
+    await keep({ name: 'notification-digested', workflowId: `notification-${digested[0]!.notificationId}`, state: 'a notification merged into its recipient\'s digest: locked by the gate, ended when the digest was on the queue' });
   },
 
   async 'reconciler-run'({ stack, config, keep }) {

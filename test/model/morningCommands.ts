@@ -22,8 +22,9 @@ import { MorningGates } from '../../src/client/morningGates';
 import { isDigest } from '../../src/digest';
 import { FAILURE_TYPES } from '../../src/failureTypes';
 import { workflowIdFor, type NotificationInput, type NotificationResult } from '../../src/notification';
+import { FREEZE_SPREAD_MS } from '../../src/workflows/morningGate';
 import { morningGateId } from '../../src/workflows/morningGateMessages';
-import { DEFAULT_POLICY } from '../../src/policy';
+import { DEFAULT_POLICY, morningSpreadOffsetMs } from '../../src/policy';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/workers/workflowCode';
 import { testDataConverter, testRecipientHashKey } from '../helpers/stack';
 import { DAY, inQuietWindow, MINUTE, MorningModel, nextKst, type NotificationSpec, type Rules } from './morningModel';
@@ -444,13 +445,14 @@ async function workflowIdsOf(model: MorningModel, real: Real): Promise<string[]>
 }
 
 /**
- * Points of the night where something happens between them: the evening, the freeze (07:44 with a
- * 15-minute lead), the staging (07:45), the release (08:00), the gate's end (08:05), the day, and
+ * Points of the night where something happens between them: the evening, the freezes (07:34–07:44
+ * with a 15-minute lead, by gate: 07:39 falls before some and after others), the staging (07:45), the release (08:00), the gate's end (08:05), the day, and
  * the next window (21:00), where a failing send gives up for the day.
  */
 const ADVANCE_POINTS: [number, number, number][] = [
   [22, 0, 0],
   [3, 0, 0],
+  [7, 39, 0],
   [7, 44, 30],
   [7, 50, 0],
   [8, 1, 0],
@@ -491,8 +493,13 @@ export async function startSequence(harness: ModelHarness, scenario: Scenario, r
   const now = await harness.env.currentTimeMs();
   const evening = nextKst(now, 22, 0);
   await harness.env.sleep(evening - now);
-  const model = new MorningModel(scenario.rules, await harness.env.currentTimeMs());
-  const real: Real = { harness, client: harness.client(scenario.rules, scenario.clockSkewMs), specs: scenario.specs, run };
+  const client = harness.client(scenario.rules, scenario.clockSkewMs);
+  // Each gate freezes at its own minute of the spread: the model takes the gate's offset as given.
+  const hash = client.recipientSearchKey(`recipient-${run}`);
+  const spreadSeconds = Math.min(FREEZE_SPREAD_MS, scenario.rules.leadMs) / 1000;
+  const freezeOffsetMs = (morningMs: number) => morningSpreadOffsetMs(morningGateId(hash, new Date(morningMs)), spreadSeconds);
+  const model = new MorningModel(scenario.rules, await harness.env.currentTimeMs(), freezeOffsetMs);
+  const real: Real = { harness, client, specs: scenario.specs, run };
   for (const spec of scenario.specs) model.add(spec, `${run}-${spec.name}`);
   if (TRACE) console.log(`${run}: ${JSON.stringify(scenario)}`);
   return { model, real };

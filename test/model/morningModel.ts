@@ -120,8 +120,15 @@ export class MorningModel {
   constructor(
     readonly rules: Rules,
     startMs: number,
+    /** How long before the rest of its freeze instant the gate of a morning freezes (its spread offset). */
+    private readonly freezeOffsetMs: (morningMs: number) => number = () => 0,
   ) {
     this.nowMs = startMs;
+  }
+
+  /** A minute before the staging lead, less the gate's own offset (docs/guarantees.md). */
+  freezeAtMs(morningMs: number): number {
+    return morningMs - this.rules.leadMs - FREEZE_BEFORE_STAGING_MS - this.freezeOffsetMs(morningMs);
   }
 
   // ---- what the rules say -------------------------------------------------------------------
@@ -304,7 +311,7 @@ export class MorningModel {
   private nextEventMs(): number | undefined {
     const times: number[] = [];
     for (const morning of this.mornings.values()) {
-      if (!morning.frozen) times.push(morning.ms - this.rules.leadMs - FREEZE_BEFORE_STAGING_MS);
+      if (!morning.frozen) times.push(this.freezeAtMs(morning.ms));
     }
     for (const n of this.notifications.values()) {
       if (!this.isOpen(n)) continue;
@@ -321,7 +328,7 @@ export class MorningModel {
     for (let changed = true; changed; ) {
       changed = false;
       for (const morning of [...this.mornings.values()].sort((a, b) => a.ms - b.ms)) {
-        if (!morning.frozen && this.nowMs >= morning.ms - this.rules.leadMs - FREEZE_BEFORE_STAGING_MS) {
+        if (!morning.frozen && this.nowMs >= this.freezeAtMs(morning.ms)) {
           morning.frozen = this.plan([...morning.registered]);
           for (const name of morning.registered) this.told(this.notifications.get(name)!, morning);
           changed = true;

@@ -12,6 +12,7 @@ import { classifySqsError } from '../src/activities/sqsErrors';
 import { parseNotification } from '../src/notification';
 import { queueMaxMessageBytes } from '../src/sqs';
 import { freePort } from '../src/stack/ports';
+import { retryBackoffMs } from '../src/workflows/notificationState';
 
 const QUEUE = 'http://127.0.0.1:9/000000000000/notification-delivery';
 const metadata = { $metadata: {}, message: 'from SQS' };
@@ -53,6 +54,12 @@ describe('delivery failures', () => {
         assert.equal(classified.nonRetryable, type === 'InvalidQueueMessage', name);
       }
     }
+  });
+
+  test("the waits between a send's failed attempts double from the first up to the longest, as the retry limits set them", () => {
+    assert.deepEqual([1, 2, 3, 6, 7, 8].map((failed) => retryBackoffMs(failed)), [1_000, 2_000, 4_000, 32_000, 60_000, 60_000]);
+    assert.deepEqual([1, 2, 3].map((failed) => retryBackoffMs(failed, { minBackoffSeconds: 5, maxBackoffSeconds: 12 })), [5_000, 10_000, 12_000]);
+    assert.equal(retryBackoffMs(1, { minBackoffSeconds: 3_600, maxBackoffSeconds: 3_600 }), 3_600_000);
   });
 
   test('throttling is left to Temporal to retry with backoff', () => {

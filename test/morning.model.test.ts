@@ -64,6 +64,13 @@ describe('named sequences: what reviews and the model found, each against the mo
     assert.deepEqual(['n0', 'n1'].map((name) => model.expectedStatus(name)), ['digested', 'digested']);
   });
 
+  test('a notification that failed in three windows may be scheduled again under its id, and starts afresh', async () => {
+    const model = await sequence(scenario(1, 'drop', [ad('n0'), ad('n1')]), [
+      new Outage(true), new Schedule(0), new Advance([22, 0, 0]), new Advance([22, 0, 0]), new Advance([22, 0, 0]), new Outage(false), new Schedule(0), new Advance([8, 6, 0]),
+    ]);
+    assert.equal(model.expectedStatus('n0'), 'delivered');
+  });
+
   test("a producer 5 s slow scheduling at 21:00:02 by the server's clock: counted in the morning's gate, one ad under a cap of 1", async () => {
     const model = await sequence(scenario(1, 'drop', [ad('n0'), ad('n1')], -5_000), [new ScheduleAtEdge(0, [21, 0, 2]), new Schedule(1), new Advance([8, 6, 0])]);
     assert.deepEqual(['n0', 'n1'].map((name) => model.expectedStatus(name)), ['capped', 'delivered']);

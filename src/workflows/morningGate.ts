@@ -50,8 +50,9 @@ export interface MorningGateInput {
   leadMs: number;
   /** The digest must be receivable before this instant (the next quiet window), ISO-8601. */
   deadline?: string;
-  /** The longest wait between failed attempts at the digest, as its notifications' own sends (default 60 s). */
+  /** The longest and the first wait between failed attempts at the digest, as its notifications' own sends (default 60 s and 1 s). */
   maxBackoffSeconds?: number;
+  minBackoffSeconds?: number;
   /** The grounds the digest is released on, for its evidence: the zone and window the morning was decided in. */
   grounds: { zone: string; window: string; narrowerThanLaw?: boolean };
   /** What a continued run carries over. */
@@ -213,7 +214,7 @@ export async function morningGateWorkflow(input: MorningGateInput): Promise<Morn
         return undefined;
       case 'failed': {
         digestFailure = result.failure.message;
-        const retryAtMs = Date.now() + retryBackoffMs(digestAttempts, input.maxBackoffSeconds);
+        const retryAtMs = Date.now() + retryBackoffMs(digestAttempts, input);
         // At its deadline its notifications decide again, as a lone advertisement would: the next morning's gate.
         if (retryAtMs >= deadlineMs) digestDone = true;
         return retryAtMs;

@@ -185,6 +185,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       rules: morningRules,
       leadMs: state.leadMs,
       ...(limits.maxBackoffSeconds !== undefined ? { maxBackoffSeconds: limits.maxBackoffSeconds } : {}),
+      ...(limits.minBackoffSeconds !== undefined ? { minBackoffSeconds: limits.minBackoffSeconds } : {}),
       ...(deadline ? { deadline: deadline.toISOString() } : {}),
       grounds: {
         zone: recipient.timeZone || policy.defaultTimeZone,

@@ -45,10 +45,11 @@ export function parsedInput(input: unknown): NotificationWorkflowInput {
       retryLimits.maxFailedWindows >= 1 &&
       Number.isFinite(retryLimits.misconfiguredGraceSeconds) &&
       retryLimits.misconfiguredGraceSeconds >= 0 &&
-      (retryLimits.maxBackoffSeconds === undefined || (Number.isFinite(retryLimits.maxBackoffSeconds) && retryLimits.maxBackoffSeconds >= 1))
+      (retryLimits.maxBackoffSeconds === undefined || (Number.isFinite(retryLimits.maxBackoffSeconds) && retryLimits.maxBackoffSeconds >= 1)) &&
+      (retryLimits.minBackoffSeconds === undefined || (Number.isFinite(retryLimits.minBackoffSeconds) && retryLimits.minBackoffSeconds >= 1))
     )
   ) {
-    throw ApplicationFailure.nonRetryable('invalid retryLimits: expected { maxFailedWindows ≥ 1, misconfiguredGraceSeconds ≥ 0, maxBackoffSeconds? ≥ 1 }', FAILURE_TYPES.invalidPolicy);
+    throw ApplicationFailure.nonRetryable('invalid retryLimits: expected { maxFailedWindows ≥ 1, misconfiguredGraceSeconds ≥ 0, maxBackoffSeconds? ≥ 1, minBackoffSeconds? ≥ 1 }', FAILURE_TYPES.invalidPolicy);
   }
   return input as NotificationWorkflowInput;
 }

@@ -39,8 +39,10 @@ export interface SendRetryLimits {
   maxFailedWindows: number;
   /** How long a queue that is missing or refuses access is retried, from its first such failure. */
   misconfiguredGraceSeconds: number;
-  /** The longest wait between two failed attempts (default 60 s): the backoff doubles from 1 s up to it. */
+  /** The longest wait between two failed attempts (default 60 s): the backoff doubles up to it. */
   maxBackoffSeconds?: number;
+  /** The first wait after a failed attempt (default 1 s), where the doubling starts. */
+  minBackoffSeconds?: number;
 }
 
 export const DEFAULT_SEND_RETRY_LIMITS: SendRetryLimits = Object.freeze({ maxFailedWindows: 3, misconfiguredGraceSeconds: 900 });
@@ -48,9 +50,9 @@ export const DEFAULT_SEND_RETRY_LIMITS: SendRetryLimits = Object.freeze({ maxFai
 /** Without a quiet window to end a retry period, a day of failing counts as one failed window. */
 export const RETRY_PERIOD_WITHOUT_WINDOW_MS = 24 * 3_600_000;
 
-/** Backoff between failed attempts (throttling, network, SQS 5xx): 1 s, doubling, at most a minute (or the limits' maxBackoffSeconds). */
-export function retryBackoffMs(failedAttempts: number, maxBackoffSeconds = 60): number {
-  return Math.min(maxBackoffSeconds * 1000, 1_000 * 2 ** Math.min(30, Math.max(0, failedAttempts - 1)));
+/** Backoff between failed attempts (throttling, network, SQS 5xx): 1 s, doubling, at most a minute (or the limits' min and max). */
+export function retryBackoffMs(failedAttempts: number, { maxBackoffSeconds = 60, minBackoffSeconds = 1 }: Pick<SendRetryLimits, 'maxBackoffSeconds' | 'minBackoffSeconds'> = {}): number {
+  return Math.min(maxBackoffSeconds * 1000, minBackoffSeconds * 1000 * 2 ** Math.min(30, Math.max(0, failedAttempts - 1)));
 }
 
 export interface SendFailure {
@@ -209,7 +211,7 @@ export function attemptEnded(state: NotificationState, outcome: AttemptOutcome, 
       }
       state.status = 'retrying';
       // Never past the deadline: there the loop decides again (the next morning, or expired).
-      state.retryAtMs = Math.min(nowMs + retryBackoffMs(state.failedAttempts, limits.maxBackoffSeconds), deadlineMs ?? Number.POSITIVE_INFINITY);
+      state.retryAtMs = Math.min(nowMs + retryBackoffMs(state.failedAttempts, limits), deadlineMs ?? Number.POSITIVE_INFINITY);
       return { next: 'held', windowClosed: false };
     }
   }

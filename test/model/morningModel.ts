@@ -254,11 +254,11 @@ export class MorningModel {
     this.notifications.set(spec.name, { spec, id, started: false, startMs: 0, consent: false, decision: { releaseMs: 0 }, status: 'held', failedWindows: 0 });
   }
 
-  /** A schedule call; true when it starts a workflow (the first time), false for a producer's retry. */
+  /** A schedule call; true when it starts a workflow (the first time, or after it failed), false for a producer's retry. */
   schedule(name: string, startMs: number): boolean {
     const n = this.notifications.get(name)!;
-    if (n.started) return false;
-    n.started = true;
+    if (!this.wouldStart(name)) return false;
+    Object.assign(n, { started: true, consent: false, notBeforeMs: undefined, morningMs: undefined, verdict: undefined, status: 'held', failedWindows: 0 });
     n.startMs = startMs;
     this.nowMs = Math.max(this.nowMs, startMs);
     this.redecide(n, startMs);
@@ -419,6 +419,12 @@ export class MorningModel {
 
   expectedVerdict(name: string): Verdict | undefined {
     return this.notifications.get(name)!.verdict;
+  }
+
+  /** Whether a schedule starts it: the first time, or again after it failed (docs/guarantees.md). */
+  wouldStart(name: string): boolean {
+    const n = this.notifications.get(name)!;
+    return !n.started || n.status === 'failed';
   }
 
   started(name: string): boolean {

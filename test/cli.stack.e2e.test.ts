@@ -6,7 +6,6 @@
  * and the README's runnable command blocks as printed (the docs check's live part).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
@@ -20,7 +19,7 @@ import { ensureLocalSecrets } from '../src/security';
 import { spawnWorkerProcess } from '../src/stack/workerProcess';
 import { launchChromium } from './helpers/browser';
 import { commandsOf, readmeCommandBlocks } from './helpers/markdown';
-import { PROJECT_ROOT, userShell, type CliRun, type ForegroundProcess, type UserShell } from './helpers/userShell';
+import { runCollected, userShell, type CliRun, type ForegroundProcess, type UserShell } from './helpers/userShell';
 
 let shell: UserShell;
 let stack: ForegroundProcess;
@@ -409,16 +408,7 @@ describe('the CLI in a second shell, next to a running npm start, with nothing e
 
 /** A command line as a user types it in the project's root, in the shell's environment (its data dir and ports). */
 function inShell(command: string): Promise<CliRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd: PROJECT_ROOT, env: shell.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  return runCollected('bash', ['-c', command], shell.env);
 }
 
 describe('the CLI without a stack, as a new user meets it', () => {

@@ -111,8 +111,8 @@ describe('a deploy while notifications are held (dev server, ElasticMQ, worker p
       await until('v1 to be known', () => temporal('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'v1', '--yes'));
 
       phase('v1 current');
-      // The changes must reach the morning gates before their plans freeze (a minute before the
-      // staging lead), and the deploy must be over before the lead: both take about 10 s here; the
+      // The changes must reach the morning gates before their plans freeze (the earliest, eleven
+      // minutes before the staging lead, or less with a shorter lead), and the deploy must be over before the lead: both take about 10 s here; the
       // rest is margin for a loaded machine (the test fails, saying so, if either runs late).
       const releaseAtMs = nextWholeMinute((2 * LEAD_SECONDS + GATE_FREEZE_SECONDS) * 1000 + 40_000, Date.now());
       const freezeAtMs = earliestFreezeAtMs(releaseAtMs, LEAD_SECONDS * 1000);

@@ -23,8 +23,8 @@ import type { MorningVerdict } from '../policy';
 
 export { morningGateId } from '../workflows/morningGateMessages';
 
-/** Updates in flight at once from one gate's activity (each goes to a different notification). */
-const UPDATES_IN_FLIGHT = 32;
+/** Signals or updates in flight at once from one gate's activity (each goes to a different notification). */
+const REQUESTS_IN_FLIGHT = 32;
 
 /** A workflow that has ended answers an update with errors like "workflow execution already completed". */
 function isClosed(error: unknown): boolean {
@@ -78,7 +78,7 @@ export class MorningGates {
 
   /** Tells each notification the gate's verdict for its registration; one that ended meanwhile is skipped. */
   async tellVerdicts(gateId: string, verdicts: readonly { notificationId: string; seq: number; verdict: MorningVerdict }[]): Promise<void> {
-    await eachLimited(verdicts, UPDATES_IN_FLIGHT, async ({ notificationId, seq, verdict }) => {
+    await eachLimited(verdicts, REQUESTS_IN_FLIGHT, async ({ notificationId, seq, verdict }) => {
       try {
         await this.client.workflow.getHandle(workflowIdFor(notificationId)).signal(morningVerdictSignal, { gateId, seq, verdict });
       } catch (error) {
@@ -90,7 +90,7 @@ export class MorningGates {
   /** Locks each notification into attempt `attempt` at the digest; those that ended or moved are not locked. */
   async lock(gateId: string, attempt: number, notificationIds: readonly string[]): Promise<Record<string, DigestEntry | null>> {
     const entries: Record<string, DigestEntry | null> = {};
-    await eachLimited(notificationIds, UPDATES_IN_FLIGHT, async (notificationId) => {
+    await eachLimited(notificationIds, REQUESTS_IN_FLIGHT, async (notificationId) => {
       try {
         const answer = await this.client.workflow
           .getHandle(workflowIdFor(notificationId))
@@ -106,7 +106,7 @@ export class MorningGates {
 
   /** Tells each locked notification how the attempt ended. */
   async tell(gateId: string, attempt: number, notificationIds: readonly string[], result: DigestAttemptOutcome): Promise<void> {
-    await eachLimited(notificationIds, UPDATES_IN_FLIGHT, async (notificationId) => {
+    await eachLimited(notificationIds, REQUESTS_IN_FLIGHT, async (notificationId) => {
       try {
         await this.client.workflow
           .getHandle(workflowIdFor(notificationId))

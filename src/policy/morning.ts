@@ -10,7 +10,7 @@
  *
  * Pure and deterministic (ties are broken by id), so the morning gate, a replay of it and
  * `preview` all reach the same plan. The gate computes it once, over everything registered when it
- * freezes (a minute before the staging lead): until then a newer notification can push an earlier
+ * freezes (shortly before the staging lead): until then a newer notification can push an earlier
  * one out, and a cancel can let one back in. After the freeze nothing that may be on its way is
  * taken back: a late registration gets only a place that was never taken (`admitLate`).
  */

@@ -3,13 +3,13 @@
  * window) that decides which of that recipient's held notifications go out then, and sends the
  * digest (src/policy/morning.ts: the collapse key and the morning cap).
  *
- * 1. Until the freeze (a minute before the staging lead), notifications register and withdraw
+ * 1. Until the freeze (shortly before the staging lead), notifications register and withdraw
  *    themselves (signals, from their own workflows: only a notification that exists is ever
  *    counted, in the gate of the release it will really go at). Nothing is decided yet.
  * 2. At the freeze (a minute before the staging lead, and up to ten more, by gate: the morning's
  *    gates freeze one after another), the plan of everything registered is computed once, and each
- *    notification is told its verdict (capped and collapsed ones end then). A late registration gets only a place
- *    that was never taken, and its verdict at once.
+ *    notification is told its verdict (capped and collapsed ones end then). A late registration
+ *    gets only a place that was never taken, and its verdict at once.
  * 3. In digest mode, when the staging lead begins, the gate locks the digest's notifications that are still
  *    held for this morning (each answers its entry), sends one message of those, and tells each how
  *    the attempt ended: `digested` once the digest is on the queue, or the failure, which it counts
@@ -17,7 +17,7 @@
  *    advertisement is; a notification cancelled between attempts is not locked into the next.
  * 4. It stays a few minutes past the release for registrations that raced with it.
  *
- * Deterministic: its clock is the workflow's, its side effects are local activities.
+ * Deterministic: its clock is the workflow's, and every side effect is an activity.
  */
 import {
   allHandlersFinished,

@@ -7,7 +7,7 @@
  * server's clock, and sends the message with the SQS delay that remains.
  *
  * A notification that the morning cap or a collapse key concerns starts at once instead: it
- * registers with the gate of its morning (src/workflows/morningGate.ts), then sleeps. A minute
+ * registers with the gate of its morning (src/workflows/morningGate.ts), then sleeps. Shortly
  * before the staging lead the gate tells it where it goes: on its own, nowhere (it ends capped or
  * collapsed then), or in the digest, which the gate sends, locking it in, and tells it about.
  *
@@ -345,7 +345,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
         await moveToMorning(morning);
         continue;
       }
-      // Its morning's plan keeps it back: it ends now, unsent (the gate decides a minute before the lead).
+      // Its morning's plan keeps it back: it ends now, unsent (the gate decided at its freeze, before the lead).
       const verdict = state.morning?.verdict;
       if (verdict?.outcome === 'capped' || verdict?.outcome === 'collapsed') return ended(state, verdict.outcome);
       const deadline = deadlineMs();

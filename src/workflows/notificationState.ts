@@ -25,7 +25,7 @@
  * A morning: when the morning cap or a collapse key concerns the release (src/policy/morning.ts),
  * the notification registers with that morning's gate (the gate of the release it will really go
  * at, decided on the server's clock), and leaves it when its decision moves or it ends unsent. The
- * gate freezes the morning's plan a minute before the staging lead and tells it its verdict.
+ * gate freezes the morning's plan shortly before the staging lead and tells it its verdict.
  */
 import { MESSAGE_FAILURES, MISCONFIGURATION_FAILURES } from '../failureTypes';
 import type { NotificationStatus } from '../notification';
@@ -87,7 +87,7 @@ export interface MorningMembership {
   gateId: string;
   /** Its registration's number (the gate ignores anything older of this notification). */
   seq: number;
-  /** Where the gate sends it at the release, once it asked (the gate decides a minute before the lead). */
+  /** Where the gate sends it at the release, once it asked (the gate decides shortly before the lead). */
   verdict?: MorningVerdict;
 }
 

@@ -60,9 +60,14 @@ export async function userShell(): Promise<UserShell> {
 }
 
 function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliRun> {
+  return runCollected('npm', ['run', 'cli', '--', ...args], env, stdin);
+}
+
+/** Runs a command in the project's root to its end, with what it printed and how long it took. */
+export function runCollected(command: string, args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', 'cli', '--', ...args], { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -274,18 +274,18 @@ export class MorningModel {
   }
 
   consent(name: string, nightConsent: boolean): ChangeAnswer {
-    const n = this.notifications.get(name)!;
-    if (!this.isOpen(n)) return 'refused';
-    n.consent = nightConsent;
-    this.redecide(n, this.nowMs);
-    this.settle();
-    return 'accepted';
+    return this.change(name, (n) => (n.consent = nightConsent));
   }
 
   reschedule(name: string, notBeforeMs: number | undefined): ChangeAnswer {
+    return this.change(name, (n) => (n.notBeforeMs = notBeforeMs));
+  }
+
+  /** A change to an open notification is accepted, and it is decided again now; an ended one refuses it. */
+  private change(name: string, apply: (n: Modelled) => void): ChangeAnswer {
     const n = this.notifications.get(name)!;
     if (!this.isOpen(n)) return 'refused';
-    n.notBeforeMs = notBeforeMs;
+    apply(n);
     this.redecide(n, this.nowMs);
     this.settle();
     return 'accepted';

@@ -23,6 +23,10 @@ export interface ReconcileResult extends DrainCounts {
 
 const { drainLegacyQueue } = proxyActivities<Pick<Activities, 'drainLegacyQueue'>>({
   startToCloseTimeout: '2 minutes',
+  // A queue that keeps failing fails the run after this, rather than keeping it open: the Schedule's
+  // next run tries again on the current build, and a run pinned to an old build lets that build drain.
+  // What it received and did not delete comes back to the queue.
+  scheduleToCloseTimeout: '5 minutes',
   // A killed worker is noticed within this, and the next attempt takes the messages up again.
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },

@@ -14,7 +14,8 @@
  *   until the morning. Its continued-as-new runs start on the current build.
  * - reconcileLegacyQueueWorkflow and complianceReportWorkflow, PINNED: each run is short (under a
  *   minute; the report minutes) and its Schedule starts the next on the current build, so a run
- *   ends on the code it began with and its build drains within minutes, without replaying across builds.
+ *   ends on the code it began with and its build drains within minutes, without replaying across builds
+ *   (a reconciler run whose queue keeps failing gives up after five minutes, src/workflows/reconcileLegacyQueue.ts).
  * - smokeWorkflow, AUTO_UPGRADE: it sleeps for hours and does one thing.
  *
  * Declared only to a versioned worker: a server refuses a behaviour from an unversioned one ("versioning

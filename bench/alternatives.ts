@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Queue, Worker as BullWorker } from 'bullmq';
 import { freePort } from '../src/stack/ports';
-import { batchEntries, benchNotifications, deleteQueue, deliveryMessage, freshQueue, inLanes, log, sleep } from './common';
+import { inLanes } from '../src/inLanes';
+import { batchEntries, benchNotifications, deleteQueue, deliveryMessage, freshQueue, log, sleep } from './common';
 import { watchRelease, type BenchSqs, type DownstreamResult } from './downstream';
 
 export interface AlternativeResult extends DownstreamResult {

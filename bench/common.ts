@@ -262,16 +262,6 @@ export function dropFromSet<T>(set: Set<T>, values: Iterable<T>): void {
   for (const value of values) set.delete(value);
 }
 
-export async function inLanes<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
-}
 
 export interface WaitForCountOptions {
   /** Between two counts: each one scans the visibility table of the server being measured. */

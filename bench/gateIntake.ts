@@ -14,6 +14,7 @@ import { DEFAULT_POLICY, NO_MORNING_CAP } from '../src/policy';
 import { morningGateId } from '../src/workflows/morningGateMessages';
 import { NotificationClient } from '../src/client';
 import { recipientHashKeyFromConfig } from '../src/security/recipientHash';
+import { inLanes } from '../src/inLanes';
 import { ensureQueue } from '../src/sqs';
 import { log, sleep } from './common';
 import type { BenchSqs } from './downstream';
@@ -56,15 +57,9 @@ export async function runGateIntake(options: { config: Config; bench: BenchSqs; 
     const input = { recipientId: 'bench-recipient', releaseAt: releaseAt.toISOString(), rules: { ...NO_MORNING_CAP, cap: 2 }, leadMs: 900_000, grounds: { zone: 'Asia/Seoul', window: '21:00-08:00' } };
     log(`gate: ${n} registrations for one recipient, 64 in flight`);
     const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        while (next < n) {
-          const index = next++;
-          await gates.join(gateId, input, { notificationId: `bench-gate-${index}`, seq: 1, category: 'advertising', channel: 'push', scheduledAtMs: Date.now() });
-        }
-      }),
-    );
+    await inLanes(Array.from({ length: n }, (_, index) => index), 64, async (index) => {
+      await gates.join(gateId, input, { notificationId: `bench-gate-${index}`, seq: 1, category: 'advertising', channel: 'push', scheduledAtMs: Date.now() });
+    });
     const sentMs = performance.now() - started;
     // Taken: every signal in the gate's runs, and no workflow task of its pending.
     for (;;) {

@@ -22,6 +22,7 @@ import { nextWholeMinute, planMorning, rehearsalEndingAt, type MorningEntry } fr
 import { ensureQueue } from '../src/sqs';
 import { morningGateId } from '../src/workflows/morningGateMessages';
 import { attribute, collectMessages } from './helpers/queues';
+import { inLanes } from '../src/inLanes';
 import { cancelledAtIntake, producerInput, type ProducerReport } from './helpers/morningProducer';
 import { startE2EStack, testRecipientHashKey, type E2EStack } from './helpers/stack';
 import { spawnWorker, workerEnvironment, type WorkerProcess } from './helpers/workerProcess';
@@ -67,13 +68,6 @@ async function finalState(client: NotificationClient, notificationId: string, de
     assert.ok(Date.now() < deadlineMs, `${notificationId} is still ${result.status}`);
     await sleep(1_000);
   }
-}
-
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }
 
 /** The histories of every run of a gate, first to last (it continues as new). */
@@ -147,7 +141,7 @@ async function scenario(name: string, overflow: 'drop' | 'digest', killWorker: b
 
     // Every status is true, and each is what the plan of everything registered gives it.
     const states = new Map<string, Awaited<ReturnType<typeof finalState>>>();
-    await eachLimited(inputs, 16, async (input) => {
+    await inLanes(inputs, 16, async (input) => {
       states.set(input.notificationId, await finalState(client, input.notificationId, releaseAtMs + 240_000));
     });
     const live = inputs.filter((input) => states.get(input.notificationId)!.status !== 'cancelled');
@@ -186,7 +180,7 @@ async function scenario(name: string, overflow: 'drop' | 'digest', killWorker: b
     const failedTasks: string[] = [];
     let signalsDuringCompletion = 0;
     const histories = [...gateRuns.map((history) => ({ workflowId: gateId, history }))];
-    await eachLimited(inputs, 16, async (input) => {
+    await inLanes(inputs, 16, async (input) => {
       histories.push({ workflowId: `notification-${input.notificationId}`, history: await stack.env.client.workflow.getHandle(`notification-${input.notificationId}`).fetchHistory() });
     });
     for (const { workflowId, history } of histories) {

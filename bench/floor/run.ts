@@ -7,7 +7,8 @@
 import { Worker } from '@temporalio/worker';
 import type { Config } from '../../src/config';
 import { dataConverterFromConfig } from '../../src/security/dataConverter';
-import { cpuByComponent, cpuDelta, inLanes, log, releaseFigures, sleep, waitForCount, type ReleaseFigures } from '../common';
+import { inLanes } from '../../src/inLanes';
+import { cpuByComponent, cpuDelta, log, releaseFigures, sleep, waitForCount, type ReleaseFigures } from '../common';
 import { totalOf } from '../metrics';
 import { nextWholeMinute } from '../../src/policy';
 import { phaseCost, readServer, TooLateError, workflowBundle, type PhaseCost } from '../temporal';

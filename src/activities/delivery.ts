@@ -137,7 +137,6 @@ function queuedMs(): number {
  * and the worker's wall clock plays no part.
  */
 export function serverClock(decidedAtMs: number, startedAt = performance.now()) {
-  // (`decidedAtMs` may already include the measured wait for a local-activity slot: see queuedMs.)
   return {
     /** The server's time (epoch ms) at a monotonic time, by default now. */
     instantAt: (monotonic = performance.now()) => decidedAtMs + (monotonic - startedAt),

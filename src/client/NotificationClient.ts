@@ -62,6 +62,7 @@ import {
   NotificationStatusKey,
   RecipientIdKey,
 } from '../searchAttributes';
+import { inLanes } from '../inLanes';
 import { dataConverterFromConfig } from '../security/dataConverter';
 import { recipientHashKeyFromConfig, recipientIdHash } from '../security/recipientHash';
 import { temporalAddress, temporalConnectionOptions } from '../temporalConnection';
@@ -319,20 +320,14 @@ export class NotificationClient {
   async scheduleMany(inputs: readonly NotificationInput[], options: { concurrency?: number } = {}): Promise<ScheduleManyResult[]> {
     const concurrency = Math.max(1, options.concurrency ?? 32);
     const results: ScheduleManyResult[] = new Array(inputs.length);
-    let next = 0;
-    const lane = async () => {
-      while (next < inputs.length) {
-        const index = next++;
-        const input = inputs[index]!;
-        try {
-          const { handle: _handle, ...scheduled } = await this.schedule(input);
-          results[index] = { ok: true, ...scheduled };
-        } catch (error) {
-          results[index] = { ok: false, index, notificationId: input?.notificationId, error: error as Error };
-        }
+    await inLanes(inputs, concurrency, async (input, index) => {
+      try {
+        const { handle: _handle, ...scheduled } = await this.schedule(input);
+        results[index] = { ok: true, ...scheduled };
+      } catch (error) {
+        results[index] = { ok: false, index, notificationId: input?.notificationId, error: error as Error };
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, lane));
+    });
     return results;
   }
 

@@ -7,6 +7,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { inLanes } from '../inLanes';
 import { workflowIdFor } from '../notification';
 import type { DigestEntry } from '../digest';
 import type { morningGateWorkflow, MorningGateInput } from '../workflows/morningGate';
@@ -30,14 +31,6 @@ const REQUESTS_IN_FLIGHT = 32;
 function isClosed(error: unknown): boolean {
   if (error instanceof WorkflowNotFoundError) return true;
   return /already completed|workflow execution (is )?(already )?completed|not found/i.test(`${(error as Error)?.message ?? ''} ${(error as { cause?: Error })?.cause?.message ?? ''}`);
-}
-
-async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await run(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 export class MorningGates {
@@ -78,7 +71,7 @@ export class MorningGates {
 
   /** Tells each notification the gate's verdict for its registration; one that ended meanwhile is skipped. */
   async tellVerdicts(gateId: string, verdicts: readonly { notificationId: string; seq: number; verdict: MorningVerdict }[]): Promise<void> {
-    await eachLimited(verdicts, REQUESTS_IN_FLIGHT, async ({ notificationId, seq, verdict }) => {
+    await inLanes(verdicts, REQUESTS_IN_FLIGHT, async ({ notificationId, seq, verdict }) => {
       try {
         await this.client.workflow.getHandle(workflowIdFor(notificationId)).signal(morningVerdictSignal, { gateId, seq, verdict });
       } catch (error) {
@@ -90,7 +83,7 @@ export class MorningGates {
   /** Locks each notification into attempt `attempt` at the digest; those that ended or moved are not locked. */
   async lock(gateId: string, attempt: number, notificationIds: readonly string[]): Promise<Record<string, DigestEntry | null>> {
     const entries: Record<string, DigestEntry | null> = {};
-    await eachLimited(notificationIds, REQUESTS_IN_FLIGHT, async (notificationId) => {
+    await inLanes(notificationIds, REQUESTS_IN_FLIGHT, async (notificationId) => {
       try {
         const answer = await this.client.workflow
           .getHandle(workflowIdFor(notificationId))
@@ -106,7 +99,7 @@ export class MorningGates {
 
   /** Tells each locked notification how the attempt ended. */
   async tell(gateId: string, attempt: number, notificationIds: readonly string[], result: DigestAttemptOutcome): Promise<void> {
-    await eachLimited(notificationIds, REQUESTS_IN_FLIGHT, async (notificationId) => {
+    await inLanes(notificationIds, REQUESTS_IN_FLIGHT, async (notificationId) => {
       try {
         await this.client.workflow
           .getHandle(workflowIdFor(notificationId))

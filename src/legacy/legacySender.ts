@@ -3,6 +3,7 @@
  * benchmarks only: real producers are expected to move to NotificationClient.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { inLanes } from '../inLanes';
 import { encodeLegacyBody, type LegacyBody } from './legacyMessage';
 
 export interface DemoLegacyOptions {
@@ -48,23 +49,18 @@ export async function sendRawMessages(
   const batches: string[][] = [];
   for (let start = 0; start < bodies.length; start += 10) batches.push(bodies.slice(start, start + 10));
   let sent = 0;
-  let next = 0;
-  const lane = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      const result = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((body, index) => ({ Id: String(index), MessageBody: body })),
-        }),
-      );
-      if (result.Failed?.length) {
-        throw new Error(`SQS refused ${result.Failed.length} legacy messages: ${JSON.stringify(result.Failed[0])}`);
-      }
-      sent += batch.length;
-      options.onProgress?.(sent);
+  await inLanes(batches, options.concurrency ?? 8, async (batch) => {
+    const result = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((body, index) => ({ Id: String(index), MessageBody: body })),
+      }),
+    );
+    if (result.Failed?.length) {
+      throw new Error(`SQS refused ${result.Failed.length} legacy messages: ${JSON.stringify(result.Failed[0])}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, batches.length) }, lane));
+    sent += batch.length;
+    options.onProgress?.(sent);
+  });
   return sent;
 }
